@@ -1,0 +1,45 @@
+"""Users and their roles. A user has exactly one organisation-wide role; what a role
+may see and change is decided in :mod:`huifang.core.access`, never here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    QUALITY = "quality", _("Quality manager")
+    PROJECT_MANAGER = "pm", _("Project manager")
+    MEMBER = "member", _("Member")
+    EXECUTIVE = "executive", _("Executive")
+
+
+class Language(models.TextChoices):
+    ZH_HANS = "zh-hans", "简体中文"
+    EN = "en", "English"
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    department = models.CharField(_("department"), max_length=80, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # Empty means "follow the browser"; set, it wins over Accept-Language.
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def sees_everything(self) -> bool:
+        """Admins, quality managers and executives see every project."""
+        return self.role in {Role.ADMIN, Role.QUALITY, Role.EXECUTIVE} or self.is_superuser

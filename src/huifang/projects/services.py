@@ -1,0 +1,126 @@
+"""Every write to projects and their teams. Each one that can change the visit plan
+re-plans in the same transaction, so the plan can never disagree with the project."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huifang.core.errors import DomainError
+from huifang.projects.models import Membership, Project, ProjectHold, ProjectStatusChoices
+from huifang.visits.services import PlanResult, plan_project_visits
+
+if TYPE_CHECKING:
+    from huifang.core.models import User
+    from huifang.customers.models import Contact
+
+# Fields whose change can move visits.
+PLANNING_FIELDS = frozenset(
+    {
+        "planned_start",
+        "planned_end",
+        "actual_start",
+        "actual_end",
+        "status",
+        "cadence",
+        "policy",
+        "policy_id",
+    }
+)
+
+
+def _check_dates(project: Project) -> None:
+    if project.planned_end and project.planned_end < project.planned_start:
+        raise DomainError(_("The planned end cannot be before the planned start."))
+    if project.actual_start and project.actual_end and project.actual_end < project.actual_start:
+        raise DomainError(_("The actual end cannot be before the actual start."))
+    if project.status == ProjectStatusChoices.COMPLETED and not project.actual_end:
+        raise DomainError(_("A completed project needs its actual end date."))
+
+
+@transaction.atomic
+def create_project(
+    *,
+    members: Iterable[User] = (),
+    default_contacts: Iterable[Contact] = (),
+    today: datetime.date | None = None,
+    **fields: Any,
+) -> tuple[Project, PlanResult]:
+    """Create a project with its team and plan its visits."""
+    project = Project(**fields)
+    _check_dates(project)
+    project.save()
+    set_project_team(project=project, members=members)
+    project.default_contacts.set(list(default_contacts))
+    return project, plan_project_visits(project=project, today=today)
+
+
+@transaction.atomic
+def update_project(
+    *, project: Project, today: datetime.date | None = None, **changes: Any
+) -> tuple[Project, PlanResult]:
+    """Change a project's fields; re-plan when a field that drives the plan changed."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    _check_dates(locked)
+    locked.save()
+    if PLANNING_FIELDS.isdisjoint(changes):
+        return locked, PlanResult()
+    return locked, plan_project_visits(project=locked, today=today)
+
+
+@transaction.atomic
+def set_project_team(*, project: Project, members: Iterable[User]) -> None:
+    """Make the project's members exactly ``members`` (the manager is implicit)."""
+    wanted = {user.pk for user in members if user.pk != project.manager_id}
+    current = set(project.memberships.values_list("user_id", flat=True))
+    project.memberships.filter(user_id__in=current - wanted).delete()
+    Membership.objects.bulk_create(
+        Membership(project=project, user_id=user_id) for user_id in sorted(wanted - current)
+    )
+
+
+@transaction.atomic
+def put_project_on_hold(
+    *, project: Project, reason: str = "", today: datetime.date | None = None
+) -> tuple[Project, PlanResult]:
+    today = today or timezone.localdate()
+    if project.status != ProjectStatusChoices.ACTIVE:
+        raise DomainError(_("Only an active project can be put on hold."))
+    ProjectHold.objects.create(project=project, started_on=today, reason=reason)
+    return update_project(project=project, status=ProjectStatusChoices.ON_HOLD, today=today)
+
+
+@transaction.atomic
+def resume_project(
+    *, project: Project, today: datetime.date | None = None
+) -> tuple[Project, PlanResult]:
+    today = today or timezone.localdate()
+    if project.status != ProjectStatusChoices.ON_HOLD:
+        raise DomainError(_("Only a project on hold can be resumed."))
+    project.holds.filter(ended_on__isnull=True).update(ended_on=today)
+    return update_project(project=project, status=ProjectStatusChoices.ACTIVE, today=today)
+
+
+def complete_project(
+    *, project: Project, actual_end: datetime.date, today: datetime.date | None = None
+) -> tuple[Project, PlanResult]:
+    """Completion anchors the closing visit on the actual end and drops ongoing
+    visits after it."""
+    return update_project(
+        project=project,
+        status=ProjectStatusChoices.COMPLETED,
+        actual_end=actual_end,
+        today=today,
+    )
+
+
+def cancel_project(*, project: Project, today: datetime.date | None = None) -> tuple[Project, PlanResult]:
+    """Cancelling a project cancels its visits that were only planned."""
+    return update_project(project=project, status=ProjectStatusChoices.CANCELLED, today=today)

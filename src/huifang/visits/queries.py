@@ -1,0 +1,52 @@
+"""Reads of visits that pages and the API share."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from huifang.core.access import sees_all_projects
+from huifang.visits.models import Visit, VisitQuerySet
+
+if TYPE_CHECKING:
+    from huifang.core.access import AnyUser
+
+HOME_LIST_LIMIT = 50
+
+
+def my_visits(user: AnyUser) -> VisitQuerySet:
+    """The visits a user answers for: those they own, those of projects they manage,
+    and those they take part in. Organisation-wide roles (quality, executive, admin)
+    answer for every visible visit."""
+    visits = Visit.objects.visible_to(user)
+    if sees_all_projects(user):
+        return visits
+    # A subquery, not a join, so a visit with several participants is listed once.
+    taking_part = Visit.participants.through.objects.filter(user_id=user.pk).values("visit_id")
+    return visits.filter(Q(owner=user) | Q(project__manager=user) | Q(pk__in=taking_part))
+
+
+def home_visits(*, user: AnyUser, today: datetime.date | None = None) -> dict[str, Any]:
+    """Overdue visits (oldest first) and visits falling due in the coming days."""
+    today = today or timezone.localdate()
+    horizon = today + datetime.timedelta(days=settings.HUIFANG_HOME_HORIZON_DAYS)
+    base = (
+        my_visits(user)
+        .open()
+        .select_related("project", "project__customer", "owner")
+        .order_by("due_date", "pk")
+    )
+    overdue = list(base.filter(due_date__lt=today)[: HOME_LIST_LIMIT + 1])
+    due_soon = list(base.filter(due_date__gte=today, due_date__lte=horizon)[: HOME_LIST_LIMIT + 1])
+    return {
+        "today": today,
+        "horizon": horizon,
+        "overdue": [(visit, visit.days_late(today)) for visit in overdue[:HOME_LIST_LIMIT]],
+        "overdue_more": len(overdue) > HOME_LIST_LIMIT,
+        "due_soon": due_soon[:HOME_LIST_LIMIT],
+        "due_soon_more": len(due_soon) > HOME_LIST_LIMIT,
+    }

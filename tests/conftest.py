@@ -1,0 +1,78 @@
+"""Shared fixtures: the people every access rule is tested with.
+
+``owner`` manages the project, ``colleague`` is a member of it, ``outsider`` is a
+member of the organisation with no part in it. Every rule is checked with all three.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from huifang.core.models import Role, User
+from huifang.policy.models import Policy
+from huifang.policy.services import ensure_default_policy
+from huifang.projects.models import Project
+from huifang.projects.services import create_project
+from tests.factories import CustomerFactory, UserFactory
+
+
+@pytest.fixture
+def policy(db: None) -> Policy:
+    return ensure_default_policy()
+
+
+@pytest.fixture
+def owner(db: None) -> User:
+    return UserFactory(username="owner", role=Role.PROJECT_MANAGER)
+
+
+@pytest.fixture
+def colleague(db: None) -> User:
+    return UserFactory(username="colleague", role=Role.MEMBER)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    return UserFactory(username="outsider", role=Role.MEMBER)
+
+
+@pytest.fixture
+def outsider_pm(db: None) -> User:
+    return UserFactory(username="outsider_pm", role=Role.PROJECT_MANAGER)
+
+
+@pytest.fixture
+def quality(db: None) -> User:
+    return UserFactory(username="quality", role=Role.QUALITY)
+
+
+@pytest.fixture
+def executive(db: None) -> User:
+    return UserFactory(username="executive", role=Role.EXECUTIVE)
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def project(policy: Policy, owner: User, colleague: User) -> Project:
+    """An active monthly project managed by ``owner`` with ``colleague`` on the team,
+    planned as of 2026-03-01."""
+    created, _ = create_project(
+        code="P-001",
+        name="ERP rollout",
+        customer=CustomerFactory(),
+        manager=owner,
+        status="active",
+        cadence="monthly",
+        planned_start=datetime.date(2026, 3, 2),
+        planned_end=datetime.date(2026, 8, 31),
+        policy=policy,
+        members=[colleague],
+        today=datetime.date(2026, 3, 1),
+    )
+    return created
