@@ -25,7 +25,7 @@ def _serve(argv: list[str]) -> None:
 
     from huifang.wsgi import application
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": args.bind,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huifang.core.access import project_scope
 from huifang.projects.models import Project
-from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
+from huifang.visits.models import Feedback, Problem, VisitRecord
 
 if TYPE_CHECKING:
     from huifang.core.access import AnyUser
@@ -123,7 +123,8 @@ class ImprovementAction(models.Model):
                 name="action_done_has_done_on",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="verified_effective") | models.Q(closed_on__isnull=False),
+                condition=~models.Q(status="verified_effective")
+                | models.Q(closed_on__isnull=False),
                 name="action_closed_has_closed_on",
             ),
         ]
@@ -178,7 +179,9 @@ class ActionVerification(models.Model):
         ordering = ["action_id", "verified_on", "id"]
         constraints = [
             # One verdict per action per visit record.
-            models.UniqueConstraint(fields=["action", "record"], name="verification_once_per_record"),
+            models.UniqueConstraint(
+                fields=["action", "record"], name="verification_once_per_record"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(result="not_effective") | models.Q(new_due_date__isnull=False),
                 name="verification_ineffective_has_new_due",

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 from django.db.models import Q
 
 from huifang.core.models import Role
@@ -84,7 +85,7 @@ def project_scope(user: AnyUser, path: str = "") -> Q:
         return Q(pk__in=[])
     prefix = f"{path}__" if path else ""
     in_lookup = f"{path}__in" if path else "pk__in"
-    member_of = user.project_memberships.values("project_id")  # type: ignore[union-attr]
+    member_of = user.project_memberships.values("project_id")
     return Q(**{f"{prefix}manager": user}) | Q(**{in_lookup: member_of})
 
 
@@ -141,6 +142,14 @@ def can_manage_policy(user: AnyUser) -> bool:
 
 def can_manage_users(user: AnyUser) -> bool:
     return is_admin(user)
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user, for views behind ``login_required``."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 def require(allowed: bool) -> None:

@@ -3,7 +3,7 @@ may see and change is decided in :mod:`huifang.core.access`, never here."""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,8 +28,6 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     # Empty means "follow the browser"; set, it wins over Accept-Language.
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
-
-    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

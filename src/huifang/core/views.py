@@ -6,13 +6,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from huifang.core.access import signed_in_user
 from huifang.visits.queries import home_visits
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", home_visits(user=request.user))
+    return render(request, "core/home.html", home_visits(user=signed_in_user(request)))
 
 
 @require_GET

@@ -157,6 +157,9 @@ class PolicyVersion(models.Model):
 
     objects = PolicyVersionQuerySet.as_manager()
 
+    # The status as loaded from the database (None for a new instance); see save().
+    _stored_status: str | None = None
+
     class Meta:
         verbose_name = _("policy version")
         verbose_name_plural = _("policy versions")
@@ -169,7 +172,9 @@ class PolicyVersion(models.Model):
                 name="policy_version_published_has_dates",
             ),
             models.CheckConstraint(
-                condition=models.Q(escalate_to_quality_days__gte=models.F("escalate_to_manager_days")),
+                condition=models.Q(
+                    escalate_to_quality_days__gte=models.F("escalate_to_manager_days")
+                ),
                 name="policy_version_escalation_ladder_ordered",
             ),
         ]
@@ -182,12 +187,6 @@ class PolicyVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.policy} v{self.number}"
 
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> PolicyVersion:
-        instance = super().from_db(db, field_names, values)
-        instance._stored_status = instance.status  # type: ignore[attr-defined]
-        return instance
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Immutability is a data-integrity rule, not a workflow, so it is enforced
         # here where no code path can get around it: a version that was published
@@ -196,6 +195,12 @@ class PolicyVersion(models.Model):
             raise PublishedVersionError(f"{self} is published and cannot be changed")
         super().save(*args, **kwargs)
         self._stored_status = self.status
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> PolicyVersion:
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.status
+        return instance
 
     @property
     def is_published(self) -> bool:

@@ -31,10 +31,25 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
 )
 
 DEFAULT_CHECKLIST: tuple[tuple[str, str, str, str], ...] = (
-    ("kickoff", "goals_confirmed", "项目目标已与客户确认", "Project goals confirmed with the customer"),
-    ("kickoff", "plan_confirmed", "项目计划已与客户确认", "Project plan confirmed with the customer"),
+    (
+        "kickoff",
+        "goals_confirmed",
+        "项目目标已与客户确认",
+        "Project goals confirmed with the customer",
+    ),
+    (
+        "kickoff",
+        "plan_confirmed",
+        "项目计划已与客户确认",
+        "Project plan confirmed with the customer",
+    ),
     ("closing", "results_accepted", "客户已验收项目成果", "Results accepted by the customer"),
-    ("closing", "lessons_learned", "已总结经验教训供后续项目参考", "Lessons recorded for future projects"),
+    (
+        "closing",
+        "lessons_learned",
+        "已总结经验教训供后续项目参考",
+        "Lessons recorded for future projects",
+    ),
 )
 
 
@@ -57,7 +72,7 @@ def create_policy_draft(
     copied = PolicyVersion.objects.get(pk=based_on.pk)
     copied.pk = None
     copied._state.adding = True
-    copied._stored_status = None  # type: ignore[attr-defined]
+    copied._stored_status = None
     copied.number = last + 1
     copied.status = PolicyVersionStatus.DRAFT
     copied.effective_from = None

@@ -13,12 +13,12 @@ from huifang.core.access import sees_all_projects
 from huifang.visits.models import Visit, VisitQuerySet
 
 if TYPE_CHECKING:
-    from huifang.core.access import AnyUser
+    from huifang.core.models import User
 
 HOME_LIST_LIMIT = 50
 
 
-def my_visits(user: AnyUser) -> VisitQuerySet:
+def my_visits(user: User) -> VisitQuerySet:
     """The visits a user answers for: those they own, those of projects they manage,
     and those they take part in. Organisation-wide roles (quality, executive, admin)
     answer for every visible visit."""
@@ -30,7 +30,7 @@ def my_visits(user: AnyUser) -> VisitQuerySet:
     return visits.filter(Q(owner=user) | Q(project__manager=user) | Q(pk__in=taking_part))
 
 
-def home_visits(*, user: AnyUser, today: datetime.date | None = None) -> dict[str, Any]:
+def home_visits(*, user: User, today: datetime.date | None = None) -> dict[str, Any]:
     """Overdue visits (oldest first) and visits falling due in the coming days."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=settings.HUIFANG_HOME_HORIZON_DAYS)
