@@ -7,6 +7,7 @@ member of the organisation with no part in it. Every rule is checked with all th
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,13 @@ from huifang.policy.services import ensure_default_policy
 from huifang.projects.models import Project
 from huifang.projects.services import create_project
 from tests.factories import CustomerFactory, UserFactory
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # WhiteNoise warns on every request when the collected-static folder is missing.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture

@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "huifang.projects",
     "huifang.visits",
     "huifang.actions",
+    "huifang.surveys",
+    "huifang.notify",
+    "huifang.insights",
+    "huifang.api",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "huifang.core.navigation.navigation",
             ],
         },
     },

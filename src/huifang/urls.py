@@ -1,6 +1,8 @@
+"""The URL map. Each area owns its own urls module; this file only mounts them."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from huifang.core import views as core_views
@@ -17,5 +19,16 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("projects/", include("huifang.projects.urls")),
+    path("customers/", include("huifang.customers.urls")),
+    path("visits/", include("huifang.visits.urls")),
+    path("actions/", include("huifang.actions.urls")),
+    path("calendar/", include("huifang.core.calendar_urls")),
+    path("policy/", include("huifang.policy.urls")),
+    path("users/", include("huifang.core.accounts_urls")),
+    path("notifications/", include("huifang.notify.urls")),
+    path("s/", include("huifang.surveys.urls")),
+    path("insights/", include("huifang.insights.urls")),
+    path("api/v1/", include("huifang.api.urls")),
     path("admin/", admin.site.urls),
 ]
