@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator
 from datetime import date
 
+import holidays
 import pytest
 
 from huifang.core import workdays
@@ -92,28 +93,27 @@ def test_years_without_adjusted_workdays() -> None:
     assert NONE.years_without_adjusted_workdays(range(2020, 2040)) == []
 
 
-def test_fallback_warns_once_per_year(
-    fresh_caches: None, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_fallback_warns_once_per_year(fresh_caches: None, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger=workdays.__name__):
         for day in ("2030-01-02", "2030-06-03", "2030-12-31", "2031-03-03", "2025-03-03"):
             CHINA.is_working_day(D(day))
         CHINA.source_for(2030)
     warned = [r.getMessage() for r in caplog.records if r.name == workdays.__name__]
     assert len(warned) == 2
-    assert "2030" in warned[0] and "2031" in warned[1]
+    assert "2030" in warned[0]
+    assert "2031" in warned[1]
     assert all("adjusted workdays" in message for message in warned)
 
 
 def test_each_year_is_computed_once(fresh_caches: None, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    real = workdays.holidays.country_holidays
+    real = holidays.country_holidays
 
     def counting(country: str, *, years: int) -> object:
         calls.append(years)
         return real(country, years=years)
 
-    monkeypatch.setattr(workdays.holidays, "country_holidays", counting)
+    monkeypatch.setattr(holidays, "country_holidays", counting)
     for day in range(1, 29):
         CHINA.is_working_day(date(2030, 2, day))
         CHINA.is_working_day(date(2031, 2, day))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -26,12 +28,12 @@ from huifang.visits.scheduling import (
 )
 
 D = date.fromisoformat
-K, O, C, A = Phase.KICKOFF, Phase.ONGOING, Phase.CLOSING, Phase.AFTERCARE
+KICK, ONGO, CLOSE, AFTER = Phase.KICKOFF, Phase.ONGOING, Phase.CLOSING, Phase.AFTERCARE
 
-KICKOFF = VisitRuleSpec(K, Anchor.START, 0, 7)
-ONGOING = VisitRuleSpec(O, Anchor.START, 0, 0)
-CLOSING = VisitRuleSpec(C, Anchor.END, 0, 7)
-AFTERCARE = VisitRuleSpec(A, Anchor.END, 90, 14)
+KICKOFF = VisitRuleSpec(KICK, Anchor.START, 0, 7)
+ONGOING = VisitRuleSpec(ONGO, Anchor.START, 0, 0)
+CLOSING = VisitRuleSpec(CLOSE, Anchor.END, 0, 7)
+AFTERCARE = VisitRuleSpec(AFTER, Anchor.END, 90, 14)
 DEFAULT = PolicySpec(rules=(KICKOFF, ONGOING, CLOSING))
 CHINA = WorkdayCalendar(CalendarKind.CHINA)
 WEEKENDS = WorkdayCalendar(CalendarKind.WEEKENDS)
@@ -64,166 +66,274 @@ def project(
 
 
 def rows(visits: list[PlannedVisit]) -> list[Row]:
-    return [(v.phase, v.sequence, v.window_start.isoformat(), v.due_date.isoformat()) for v in visits]
+    return [
+        (v.phase, v.sequence, v.window_start.isoformat(), v.due_date.isoformat()) for v in visits
+    ]
 
 
 # The biweekly project 2025-03-03 (Mon) .. 2025-06-30: kickoff due 03-10, then every 14 days
 # while due < 06-30 - 7 = 06-23.
 BIWEEKLY_ONGOING: list[Row] = [
-    (O, 1, "2025-03-11", "2025-03-24"),
-    (O, 2, "2025-03-25", "2025-04-07"),
-    (O, 3, "2025-04-08", "2025-04-21"),
-    (O, 4, "2025-04-22", "2025-05-05"),
-    (O, 5, "2025-05-06", "2025-05-19"),
-    (O, 6, "2025-05-20", "2025-06-02"),
-    (O, 7, "2025-06-03", "2025-06-16"),
+    (ONGO, 1, "2025-03-11", "2025-03-24"),
+    (ONGO, 2, "2025-03-25", "2025-04-07"),
+    (ONGO, 3, "2025-04-08", "2025-04-21"),
+    (ONGO, 4, "2025-04-22", "2025-05-05"),
+    (ONGO, 5, "2025-05-06", "2025-05-19"),
+    (ONGO, 6, "2025-05-20", "2025-06-02"),
+    (ONGO, 7, "2025-06-03", "2025-06-16"),
 ]
-BIWEEKLY_KICKOFF: Row = (K, 1, "2025-03-03", "2025-03-10")
-BIWEEKLY_CLOSING: Row = (C, 1, "2025-06-30", "2025-07-07")
+BIWEEKLY_KICKOFF: Row = (KICK, 1, "2025-03-03", "2025-03-10")
+BIWEEKLY_CLOSING: Row = (CLOSE, 1, "2025-06-30", "2025-07-07")
 
 WORKED_EXAMPLES = [
     pytest.param(
-        project(), PolicySpec(rules=(KICKOFF,)), "2025-03-01", None,
+        project(),
+        PolicySpec(rules=(KICKOFF,)),
+        "2025-03-01",
+        None,
         [BIWEEKLY_KICKOFF],
         id="kickoff-only",
     ),
     pytest.param(
-        project(), PolicySpec(rules=(CLOSING,)), "2025-03-01", None,
+        project(),
+        PolicySpec(rules=(CLOSING,)),
+        "2025-03-01",
+        None,
         [BIWEEKLY_CLOSING],
         id="closing-only",
     ),
     pytest.param(
-        project(), PolicySpec(rules=(AFTERCARE,)), "2025-03-01", None,
-        [(A, 1, "2025-09-28", "2025-10-12")],
+        project(),
+        PolicySpec(rules=(AFTERCARE,)),
+        "2025-03-01",
+        None,
+        [(AFTER, 1, "2025-09-28", "2025-10-12")],
         id="aftercare-only",
     ),
     pytest.param(
-        project(), PolicySpec(rules=(ONGOING,)), "2025-03-01", None,
-        # no kickoff rule: the grid is based on the start date itself
-        [(O, k, (D("2025-03-04") + timedelta(14 * (k - 1))).isoformat(),
-          (D("2025-03-03") + timedelta(14 * k)).isoformat()) for k in range(1, 8)],
+        project(),
+        PolicySpec(rules=(ONGOING,)),
+        "2025-03-01",
+        None,
+        # no kickoff rule: the grid is based on the start date itself; k = 8 (06-23) is
+        # not < 06-30 - 7
+        [
+            (
+                ONGO,
+                k,
+                (D("2025-03-04") + timedelta(14 * (k - 1))).isoformat(),
+                (D("2025-03-03") + timedelta(14 * k)).isoformat(),
+            )
+            for k in range(1, 8)
+        ],
         id="ongoing-only-grid-from-start",
     ),
     pytest.param(
-        project(), DEFAULT, "2025-03-01", None,
+        project(),
+        DEFAULT,
+        "2025-03-01",
+        None,
         [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING, BIWEEKLY_CLOSING],
         id="biweekly-default-policy",
     ),
     pytest.param(
-        project(), DEFAULT, "2025-03-01", WEEKENDS.is_working_day,
+        project(),
+        DEFAULT,
+        "2025-03-01",
+        WEEKENDS.is_working_day,
         [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING, BIWEEKLY_CLOSING],
         id="biweekly-all-mondays-unchanged-by-weekends",
     ),
     pytest.param(
-        project(), PolicySpec(rules=(KICKOFF, ONGOING, CLOSING, AFTERCARE)), "2025-03-01", None,
-        [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING, BIWEEKLY_CLOSING,
-         (A, 1, "2025-09-28", "2025-10-12")],
+        project(),
+        PolicySpec(rules=(KICKOFF, ONGOING, CLOSING, AFTERCARE)),
+        "2025-03-01",
+        None,
+        [
+            BIWEEKLY_KICKOFF,
+            *BIWEEKLY_ONGOING,
+            BIWEEKLY_CLOSING,
+            (AFTER, 1, "2025-09-28", "2025-10-12"),
+        ],
         id="aftercare-end-plus-90-window-14",
     ),
     pytest.param(
         project("2025-01-31", "2025-08-31", cadence=Cadence.MONTHLY),
-        PolicySpec(rules=(ONGOING, CLOSING)), "2025-01-01", None,
+        PolicySpec(rules=(ONGOING, CLOSING)),
+        "2025-01-01",
+        None,
         [
-            (O, 1, "2025-02-01", "2025-02-28"),
-            (O, 2, "2025-03-01", "2025-03-31"),
-            (O, 3, "2025-04-01", "2025-04-30"),
-            (O, 4, "2025-05-01", "2025-05-31"),
-            (O, 5, "2025-06-01", "2025-06-30"),
-            (O, 6, "2025-07-01", "2025-07-31"),
+            (ONGO, 1, "2025-02-01", "2025-02-28"),
+            (ONGO, 2, "2025-03-01", "2025-03-31"),
+            (ONGO, 3, "2025-04-01", "2025-04-30"),
+            (ONGO, 4, "2025-05-01", "2025-05-31"),
+            (ONGO, 5, "2025-06-01", "2025-06-30"),
+            (ONGO, 6, "2025-07-01", "2025-07-31"),
             # 08-31 is not < 08-31 - 7
-            (C, 1, "2025-08-31", "2025-09-07"),
+            (CLOSE, 1, "2025-08-31", "2025-09-07"),
         ],
         id="monthly-month-end-clamping",
     ),
     pytest.param(
-        project("2025-01-31", "2025-05-31", cadence=Cadence.MONTHLY), DEFAULT, "2025-01-01", None,
+        project("2025-01-31", "2025-05-31", cadence=Cadence.MONTHLY),
+        DEFAULT,
+        "2025-01-01",
+        None,
         [
-            (K, 1, "2025-01-31", "2025-02-07"),
-            (O, 1, "2025-02-08", "2025-03-07"),
-            (O, 2, "2025-03-08", "2025-04-07"),
-            (O, 3, "2025-04-08", "2025-05-07"),
+            (KICK, 1, "2025-01-31", "2025-02-07"),
+            (ONGO, 1, "2025-02-08", "2025-03-07"),
+            (ONGO, 2, "2025-03-08", "2025-04-07"),
+            (ONGO, 3, "2025-04-08", "2025-05-07"),
             # 06-07 is past 05-24
-            (C, 1, "2025-05-31", "2025-06-07"),
+            (CLOSE, 1, "2025-05-31", "2025-06-07"),
         ],
         id="monthly-default-policy",
     ),
     pytest.param(
-        project("2025-09-26", "2025-12-31"), DEFAULT, "2025-09-01", CHINA.is_working_day,
+        project("2025-09-26", "2025-12-31"),
+        DEFAULT,
+        "2025-09-01",
+        CHINA.is_working_day,
         [
             # 10-03 is in the National Day holiday (10-01..10-08): back to Tuesday 09-30
-            (K, 1, "2025-09-26", "2025-09-30"),
+            (KICK, 1, "2025-09-26", "2025-09-30"),
             # the grid continues from the unadjusted kickoff due 10-03
-            (O, 1, "2025-10-04", "2025-10-17"),
-            (O, 2, "2025-10-18", "2025-10-31"),
-            (O, 3, "2025-11-01", "2025-11-14"),
-            (O, 4, "2025-11-15", "2025-11-28"),
-            (O, 5, "2025-11-29", "2025-12-12"),
-            (C, 1, "2025-12-31", "2026-01-07"),
+            (ONGO, 1, "2025-10-04", "2025-10-17"),
+            (ONGO, 2, "2025-10-18", "2025-10-31"),
+            (ONGO, 3, "2025-11-01", "2025-11-14"),
+            (ONGO, 4, "2025-11-15", "2025-11-28"),
+            (ONGO, 5, "2025-11-29", "2025-12-12"),
+            (CLOSE, 1, "2025-12-31", "2026-01-07"),
         ],
         id="china-kickoff-due-in-national-day",
     ),
     pytest.param(
-        project("2025-09-21", None), PolicySpec(rules=(KICKOFF,)), "2025-09-01",
+        project("2025-09-21", None),
+        PolicySpec(rules=(KICKOFF,)),
+        "2025-09-01",
         CHINA.is_working_day,
-        [(K, 1, "2025-09-21", "2025-09-28")],
+        [(KICK, 1, "2025-09-21", "2025-09-28")],
         id="china-adjusted-workday-sunday-stays",
     ),
     pytest.param(
-        project("2025-09-21", None), PolicySpec(rules=(KICKOFF,)), "2025-09-01",
+        project("2025-09-21", None),
+        PolicySpec(rules=(KICKOFF,)),
+        "2025-09-01",
         WEEKENDS.is_working_day,
-        [(K, 1, "2025-09-21", "2025-09-26")],
+        [(KICK, 1, "2025-09-21", "2025-09-26")],
         id="weekends-sunday-moves-back-to-friday",
     ),
     pytest.param(
-        project("2025-10-01", None), PolicySpec(rules=(KICKOFF,)), "2025-09-01",
+        project("2025-10-01", None),
+        PolicySpec(rules=(KICKOFF,)),
+        "2025-09-01",
         CHINA.is_working_day,
         # the whole window 10-01..10-08 is holiday: the first working day after the due
-        [(K, 1, "2025-10-01", "2025-10-09")],
+        [(KICK, 1, "2025-10-01", "2025-10-09")],
         id="china-window-without-working-day-moves-forward",
     ),
     pytest.param(
-        project(actual_end="2025-05-15", status=ProjectStatus.COMPLETED), DEFAULT, "2025-05-20",
+        project("2030-09-26", None),
+        PolicySpec(rules=(KICKOFF,)),
+        "2030-09-01",
+        CHINA.is_working_day,
+        # beyond chinese_calendar's data: the holidays package's National Day 10-01..10-03
+        [(KICK, 1, "2030-09-26", "2030-09-30")],
+        id="china-fallback-year",
+    ),
+    pytest.param(
+        project(actual_end="2025-05-15", status=ProjectStatus.COMPLETED),
+        DEFAULT,
+        "2025-05-20",
         None,
         # ongoing only while due < 05-15 - 7 = 05-08; closing anchored on the actual end
-        [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING[:4], (C, 1, "2025-05-15", "2025-05-22")],
+        [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING[:4], (CLOSE, 1, "2025-05-15", "2025-05-22")],
         id="completed-early",
     ),
     pytest.param(
-        project(actual_start="2025-03-10"), PolicySpec(rules=(KICKOFF,)), "2025-03-01", None,
-        [(K, 1, "2025-03-10", "2025-03-17")],
+        project(actual_start="2025-03-10"),
+        PolicySpec(rules=(KICKOFF,)),
+        "2025-03-01",
+        None,
+        [(KICK, 1, "2025-03-10", "2025-03-17")],
         id="actual-start-wins",
     ),
     pytest.param(
-        project(holds=(HoldPeriod(D("2025-04-01"), D("2025-05-01")),)), DEFAULT, "2025-05-02",
+        project(holds=(HoldPeriod(D("2025-04-01"), D("2025-05-01")),)),
+        DEFAULT,
+        "2025-05-02",
         None,
         [
             BIWEEKLY_KICKOFF,
             BIWEEKLY_ONGOING[0],
             # 04-07 and 04-21 fall due while on hold; the next window opens on resumption
-            (O, 4, "2025-05-01", "2025-05-05"),
+            (ONGO, 4, "2025-05-01", "2025-05-05"),
             *BIWEEKLY_ONGOING[4:],
             BIWEEKLY_CLOSING,
         ],
         id="held-and-resumed",
     ),
     pytest.param(
-        project(status=ProjectStatus.ON_HOLD), DEFAULT, "2025-04-10", None,
+        project(holds=(HoldPeriod(D("2025-03-24"), D("2025-04-07")),)),
+        DEFAULT,
+        "2025-05-02",
+        None,
+        [
+            BIWEEKLY_KICKOFF,
+            # due on the hold's first day: held; due on the resume date: a one-day window
+            (ONGO, 2, "2025-04-07", "2025-04-07"),
+            *BIWEEKLY_ONGOING[2:],
+            BIWEEKLY_CLOSING,
+        ],
+        id="hold-boundaries",
+    ),
+    pytest.param(
+        project(
+            status=ProjectStatus.ON_HOLD, holds=(HoldPeriod(D("2025-04-01"), D("2025-05-01")),)
+        ),
+        DEFAULT,
+        "2025-04-10",
+        None,
+        # on hold today with a known resume date: that hold decides, no open hold is added
+        [
+            BIWEEKLY_KICKOFF,
+            BIWEEKLY_ONGOING[0],
+            (ONGO, 4, "2025-05-01", "2025-05-05"),
+            *BIWEEKLY_ONGOING[4:],
+            BIWEEKLY_CLOSING,
+        ],
+        id="on-hold-with-known-resume-date",
+    ),
+    pytest.param(
+        project(status=ProjectStatus.ON_HOLD),
+        DEFAULT,
+        "2025-04-10",
+        None,
         [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING[:2], BIWEEKLY_CLOSING],
         id="on-hold-status-holds-from-today",
     ),
     pytest.param(
         project(status=ProjectStatus.ON_HOLD, holds=(HoldPeriod(D("2025-04-01"), None),)),
-        DEFAULT, "2025-04-10", None,
+        DEFAULT,
+        "2025-04-10",
+        None,
         [BIWEEKLY_KICKOFF, BIWEEKLY_ONGOING[0], BIWEEKLY_CLOSING],
         id="on-hold-open-hold-period",
     ),
     pytest.param(
-        project(status=ProjectStatus.CANCELLED), DEFAULT, "2025-04-10", None, [],
+        project(status=ProjectStatus.CANCELLED),
+        DEFAULT,
+        "2025-04-10",
+        None,
+        [],
         id="cancelled",
     ),
     pytest.param(project(start=None), DEFAULT, "2025-04-10", None, [], id="no-start"),
     pytest.param(
-        project(end=None), replace(DEFAULT, rolling_horizon_days=30), "2025-03-20", None,
+        project(end=None),
+        replace(DEFAULT, rolling_horizon_days=30),
+        "2025-03-20",
+        None,
         # up to 03-20 + 30 = 04-19; no end, so no closing
         [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING[:2]],
         id="open-ended-rolling-horizon",
@@ -236,10 +346,10 @@ def test_worked_examples(
     spec: ProjectSpec,
     policy: PolicySpec,
     today: str,
-    is_working_day: object,
+    is_working_day: Callable[[date], bool] | None,
     expected: list[Row],
 ) -> None:
-    visits = plan_visits(spec, policy, today=D(today), is_working_day=is_working_day)  # type: ignore[arg-type]
+    visits = plan_visits(spec, policy, today=D(today), is_working_day=is_working_day)
     assert rows(visits) == expected
 
 
@@ -248,27 +358,27 @@ def test_open_ended_default_horizon_rolls_with_today() -> None:
     march = plan_visits(spec, DEFAULT, today=D("2025-03-20"))
     april = plan_visits(spec, DEFAULT, today=D("2025-04-20"))
     # 03-20 + 180 = 09-16: the last due is 09-08 (k = 13); a month later two more slots
-    assert [v.due_date for v in march if v.phase == O][-1] == D("2025-09-08")
-    assert [v.sequence for v in march if v.phase == O] == list(range(1, 14))
-    assert [v.sequence for v in april if v.phase == O] == list(range(1, 16))
+    assert [v.due_date for v in march if v.phase == ONGO][-1] == D("2025-09-08")
+    assert [v.sequence for v in march if v.phase == ONGO] == list(range(1, 14))
+    assert [v.sequence for v in april if v.phase == ONGO] == list(range(1, 16))
     assert april[: len(march)] == march
 
 
 def test_equal_due_dates_sort_by_phase_then_sequence() -> None:
     policy = PolicySpec(
         rules=(
-            VisitRuleSpec(A, Anchor.START, 0, 0),
-            VisitRuleSpec(C, Anchor.START, 14, 0),
+            VisitRuleSpec(AFTER, Anchor.START, 0, 0),
+            VisitRuleSpec(CLOSE, Anchor.START, 14, 0),
             ONGOING,
-            VisitRuleSpec(K, Anchor.START, 0, 0),
+            VisitRuleSpec(KICK, Anchor.START, 0, 0),
         )
     )
     visits = plan_visits(project(), policy, today=D("2025-03-01"))
     assert [(v.phase, v.sequence, v.due_date.isoformat()) for v in visits[:4]] == [
-        (K, 1, "2025-03-03"),
-        (A, 1, "2025-03-03"),
-        (O, 1, "2025-03-17"),
-        (C, 1, "2025-03-17"),
+        (KICK, 1, "2025-03-03"),
+        (AFTER, 1, "2025-03-03"),
+        (ONGO, 1, "2025-03-17"),
+        (CLOSE, 1, "2025-03-17"),
     ]
 
 
@@ -277,11 +387,37 @@ def test_long_company_shutdown_pushes_due_and_next_window() -> None:
     # its due moves to the first working day after it and visit 3's window starts later.
     shutdown = frozenset(D("2025-03-24") + timedelta(days=n) for n in range(21))
     calendar = WorkdayCalendar(CalendarKind.WEEKENDS, extra_holidays=shutdown)
-    visits = plan_visits(project(), DEFAULT, today=D("2025-03-01"), is_working_day=calendar.is_working_day)
+    visits = plan_visits(
+        project(), DEFAULT, today=D("2025-03-01"), is_working_day=calendar.is_working_day
+    )
     assert rows(visits)[1:4] == [
-        (O, 1, "2025-03-11", "2025-03-21"),
-        (O, 2, "2025-03-25", "2025-04-14"),
-        (O, 3, "2025-04-15", "2025-04-21"),
+        (ONGO, 1, "2025-03-11", "2025-03-21"),
+        (ONGO, 2, "2025-03-25", "2025-04-14"),
+        (ONGO, 3, "2025-04-15", "2025-04-21"),
+    ]
+
+
+def shutdown(first: str, last: str) -> WorkdayCalendar:
+    days_off = frozenset(D(first) + timedelta(n) for n in range((D(last) - D(first)).days + 1))
+    return WorkdayCalendar(CalendarKind.WEEKENDS, extra_holidays=days_off)
+
+
+def test_due_pushed_past_the_cutoff_is_dropped() -> None:
+    # visit 7's whole window 06-03..06-16 is shut: its due would move to 06-25, past 06-22
+    works = shutdown("2025-06-03", "2025-06-24").is_working_day
+    visits = plan_visits(project(), DEFAULT, today=D("2025-03-01"), is_working_day=works)
+    assert rows(visits) == [BIWEEKLY_KICKOFF, *BIWEEKLY_ONGOING[:6], BIWEEKLY_CLOSING]
+
+
+def test_due_pushed_into_a_hold_is_dropped() -> None:
+    # visit 5's window 05-06..05-19 is shut: its due would move to 05-22, inside the hold
+    spec = project(end="2025-12-31", holds=(HoldPeriod(D("2025-05-21"), D("2025-06-10")),))
+    works = shutdown("2025-05-06", "2025-05-21").is_working_day
+    visits = plan_visits(spec, DEFAULT, today=D("2025-03-01"), is_working_day=works)
+    assert rows(visits)[4:7] == [
+        BIWEEKLY_ONGOING[3],
+        (ONGO, 7, "2025-06-10", "2025-06-16"),
+        (ONGO, 8, "2025-06-17", "2025-06-30"),
     ]
 
 
@@ -322,20 +458,22 @@ def test_adjust_to_working_day(window_start: str, due: str, expected: str) -> No
 
 def test_adjust_gives_up_on_a_calendar_without_working_days() -> None:
     with pytest.raises(ValueError, match="no working day"):
-        adjust_to_working_day(window_start=D("2025-01-01"), due=D("2025-01-02"), is_working_day=lambda _: False)
+        adjust_to_working_day(
+            window_start=D("2025-01-01"), due=D("2025-01-02"), is_working_day=lambda _: False
+        )
 
 
 @pytest.mark.parametrize(
     "build",
     [
-        pytest.param(lambda: VisitRuleSpec(K, Anchor.START, 0, -1), id="negative-window"),
+        pytest.param(lambda: VisitRuleSpec(KICK, Anchor.START, 0, -1), id="negative-window"),
         pytest.param(lambda: PolicySpec(rules=(KICKOFF, KICKOFF)), id="two-rules-one-phase"),
         pytest.param(lambda: PolicySpec(rules=(), ongoing_clearance_days=-1), id="neg-clearance"),
         pytest.param(lambda: HoldPeriod(D("2025-03-02"), D("2025-03-01")), id="hold-backwards"),
     ],
 )
 def test_invalid_specs_are_rejected(build: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must be|at most one|before it starts"):
         build()  # type: ignore[operator]
 
 
@@ -391,10 +529,12 @@ def policies(draw: st.DrawFn) -> PolicySpec:
         return DEFAULT
     windows = st.integers(0, 21)
     candidates = [
-        VisitRuleSpec(K, Anchor.START, draw(st.integers(-7, 14)), draw(windows)),
+        VisitRuleSpec(KICK, Anchor.START, draw(st.integers(-7, 14)), draw(windows)),
         ONGOING,
-        VisitRuleSpec(C, draw(st.sampled_from(Anchor)), draw(st.integers(-14, 14)), draw(windows)),
-        VisitRuleSpec(A, Anchor.END, draw(st.integers(0, 120)), draw(windows)),
+        VisitRuleSpec(
+            CLOSE, draw(st.sampled_from(Anchor)), draw(st.integers(-14, 14)), draw(windows)
+        ),
+        VisitRuleSpec(AFTER, Anchor.END, draw(st.integers(0, 120)), draw(windows)),
     ]
     chosen = draw(st.lists(st.sampled_from(candidates), unique=True, max_size=4))
     return PolicySpec(
@@ -405,21 +545,30 @@ def policies(draw: st.DrawFn) -> PolicySpec:
 
 
 @st.composite
-def calendars(draw: st.DrawFn) -> WorkdayCalendar | None:
+def calendars(draw: st.DrawFn, start: date) -> WorkdayCalendar | None:
+    """Random company days near the project, including shutdowns long enough to cover a window."""
     kind = draw(st.none() | st.sampled_from(CalendarKind))
     if kind is None:
         return None
+    near = st.integers(-30, 900).map(lambda n: start + timedelta(days=n))
+    shutdowns = st.tuples(near, st.integers(1, 35))
+    days_off = set(draw(st.lists(near, max_size=20)))
+    for first, length in draw(st.lists(shutdowns, max_size=2)):
+        days_off.update(first + timedelta(days=n) for n in range(length))
     return WorkdayCalendar(
         kind,
-        extra_holidays=frozenset(draw(st.lists(dates, max_size=20))),
-        extra_workdays=frozenset(draw(st.lists(dates, max_size=5))),
+        extra_holidays=frozenset(days_off),
+        extra_workdays=frozenset(draw(st.lists(near, max_size=5))),
     )
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     spec = draw(projects())
-    return Scenario(spec, draw(policies()), draw(dates), draw(calendars()))
+    start = spec.planned_start or spec.actual_start
+    assert start is not None
+    today = start + timedelta(days=draw(st.integers(-60, 900)))
+    return Scenario(spec, draw(policies()), today, draw(calendars(start)))
 
 
 PROPERTY = settings(max_examples=200, deadline=None)
@@ -429,16 +578,21 @@ def effective_end(scenario: Scenario) -> date | None:
     return scenario.project.actual_end or scenario.project.planned_end
 
 
+def held(day: date, holds: list[HoldPeriod]) -> bool:
+    """On hold from the hold's start up to (not including) the resume date."""
+    return any(h.start <= day and (h.end is None or day < h.end) for h in holds)
+
+
 def effective_holds(scenario: Scenario) -> list[HoldPeriod]:
     spec, today = scenario.project, scenario.today
-    holds = [h for h in spec.holds if h.start != h.end]  # an empty hold changes nothing
-    if spec.status == ProjectStatus.ON_HOLD and not any(h.covers(today) for h in holds):
+    holds = [h for h in spec.holds if h.start != h.end]  # paused and resumed the same day
+    if spec.status == ProjectStatus.ON_HOLD and not held(today, holds):
         holds.append(HoldPeriod(today, None))
     return holds
 
 
 def ongoing(visits: list[PlannedVisit]) -> list[PlannedVisit]:
-    return sorted((v for v in visits if v.phase == O), key=lambda v: v.sequence)
+    return sorted((v for v in visits if v.phase == ONGO), key=lambda v: v.sequence)
 
 
 @PROPERTY
@@ -447,11 +601,11 @@ def test_windows_and_keys_are_well_formed(scenario: Scenario) -> None:
     visits = scenario.plan()
     assert len({(v.phase, v.sequence) for v in visits}) == len(visits)
     assert all(v.due_date >= v.window_start for v in visits)
-    assert all(v.sequence == 1 for v in visits if v.phase != O)
+    assert all(v.sequence == 1 for v in visits if v.phase != ONGO)
     runs = ongoing(visits)
-    for earlier, later in zip(runs, runs[1:], strict=False):
+    for earlier, later in itertools.pairwise(runs):
         assert earlier.due_date < later.window_start, (earlier, later)
-    order = {K: 0, O: 1, C: 2, A: 3}
+    order = {KICK: 0, ONGO: 1, CLOSE: 2, AFTER: 3}
     assert visits == sorted(visits, key=lambda v: (v.due_date, order[v.phase], v.sequence))
 
 
@@ -487,49 +641,47 @@ def test_dues_are_working_days_latest_in_window_else_first_after(scenario: Scena
             assert visit.due_date == next(d for d in after if works(d)), visit
 
 
-def expected_ongoing_dues(scenario: Scenario) -> dict[int, date]:
-    """Independent oracle: grid slot k -> unadjusted due, for every slot to be planned."""
+def grid_dues(scenario: Scenario) -> tuple[dict[int, date], date]:
+    """Independent oracle: every grid slot k -> its unadjusted due (held or not), cut-off."""
     spec, policy = scenario.project, scenario.policy
     start, end = spec.actual_start or spec.planned_start, effective_end(scenario)
-    if start is None or policy.rule_for(O) is None or spec.status == ProjectStatus.CANCELLED:
-        return {}
-    kickoff = policy.rule_for(K)
-    base = start if kickoff is None else start + timedelta(kickoff.offset_days + kickoff.window_days)
+    if start is None or policy.rule_for(ONGO) is None or spec.status == ProjectStatus.CANCELLED:
+        return {}, date.min
+    kickoff = policy.rule_for(KICK)
+    base = (
+        start if kickoff is None else start + timedelta(kickoff.offset_days + kickoff.window_days)
+    )
     if end is not None:
         last = end - timedelta(days=policy.ongoing_clearance_days + 1)
     elif spec.status == ProjectStatus.COMPLETED:
         last = scenario.today
     else:
         last = scenario.today + timedelta(days=policy.rolling_horizon_days)
-    held, expected, k = effective_holds(scenario), {}, 1
+    grid = {0: base}
     while True:
+        k = len(grid)
         due = base + timedelta(14 * k) if spec.cadence == Cadence.BIWEEKLY else add_months(base, k)
         if due > last:
-            return expected
-        if not any(h.covers(due) for h in held):
-            expected[k] = due
-        k += 1
+            return grid, last
+        grid[k] = due
 
 
 @PROPERTY
 @given(scenarios())
 def test_ongoing_are_the_grid_slots_outside_holds_before_the_cutoff(scenario: Scenario) -> None:
-    expected = expected_ongoing_dues(scenario)
+    (grid, last_allowed), holds = grid_dues(scenario), effective_holds(scenario)
+    expected = {k: due for k, due in grid.items() if k > 0 and not held(due, holds)}
     unadjusted = ongoing(scenario.unadjusted())
     assert {v.sequence: v.due_date for v in unadjusted} == expected
-    held = effective_holds(scenario)
-    by_sequence = {v.sequence: v for v in unadjusted}
     for visit in unadjusted:
         # the window opens the day after the previous slot's due, or on resumption after a hold
-        resumed = [h.end for h in held if h.end is not None and h.end <= visit.due_date]
-        previous = by_sequence.get(visit.sequence - 1)
-        if previous is not None:
-            assert visit.window_start == max([previous.due_date + timedelta(days=1), *resumed])
-    last_allowed = max(expected.values(), default=date.min)
+        resumed = [h.end for h in holds if h.end is not None and h.end <= visit.due_date]
+        grid_start = grid[visit.sequence - 1] + timedelta(days=1)
+        assert visit.window_start == max([grid_start, *resumed]), visit
     for visit in ongoing(scenario.plan()):
         assert visit.sequence in expected, visit
         assert visit.due_date <= last_allowed, visit
-        assert not any(h.covers(visit.due_date) for h in held), visit
+        assert not held(visit.due_date, holds), visit
 
 
 @PROPERTY
@@ -552,7 +704,7 @@ def test_phase_visits_follow_their_rules(scenario: Scenario) -> None:
     end = effective_end(scenario)
     planned = {(v.phase, v.sequence): v for v in scenario.unadjusted()}
     for rule in scenario.policy.rules:
-        if rule.phase == O:
+        if rule.phase == ONGO:
             continue
         anchor = start if rule.anchor == Anchor.START else end
         if anchor is None:
