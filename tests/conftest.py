@@ -7,9 +7,17 @@ member of the organisation with no part in it. Every rule is checked with all th
 from __future__ import annotations
 
 import datetime
+import socket
+from collections.abc import Iterator
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 from huifang.core.models import Role, User
 from huifang.policy.models import Policy
@@ -84,3 +92,37 @@ def project(policy: Policy, owner: User, colleague: User) -> Project:
         today=datetime.date(2026, 3, 1),
     )
     return created
+
+
+class _Inbox:
+    """What a real SMTP server (aiosmtpd) received: one email.message per mail."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+        message = message_from_bytes(envelope.content or b"", policy=email_policy)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[_Inbox]:
+    """A real SMTP server on localhost; Django's SMTP backend is pointed at it."""
+    inbox = _Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()
