@@ -10,8 +10,8 @@ import datetime
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes
-from email import policy as email_policy
 from email.message import Message
+from email.policy import default as email_policy
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.content or b"", policy=email_policy)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
