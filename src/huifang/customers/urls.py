@@ -1,7 +1,12 @@
 from django.urls import path
 
+from huifang.customers import views
+
 app_name = "customers"
 
-urlpatterns: list = []
-
-__all__ = ["path", "urlpatterns"]
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("new/", views.customer_create, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+]

@@ -55,6 +55,7 @@ def create_project(
     project = Project(**fields)
     _check_dates(project)
     project.save()
+    _sync_hold(project, was_on_hold=False, today=today or timezone.localdate())
     set_project_team(project=project, members=members)
     project.default_contacts.set(list(default_contacts))
     return project, plan_project_visits(project=project, today=today)
@@ -66,13 +67,35 @@ def update_project(
 ) -> tuple[Project, PlanResult]:
     """Change a project's fields; re-plan when a field that drives the plan changed."""
     locked = Project.objects.select_for_update().get(pk=project.pk)
+    was_on_hold = locked.status == ProjectStatusChoices.ON_HOLD
     for name, value in changes.items():
         setattr(locked, name, value)
     _check_dates(locked)
     locked.save()
+    _sync_hold(locked, was_on_hold=was_on_hold, today=today or timezone.localdate())
+    if not {"manager", "manager_id"}.isdisjoint(changes):
+        # The manager is on the team implicitly, never also as a member row.
+        locked.memberships.filter(user_id=locked.manager_id).delete()
     if PLANNING_FIELDS.isdisjoint(changes):
         return locked, PlanResult()
     return locked, plan_project_visits(project=locked, today=today)
+
+
+def _sync_hold(project: Project, *, was_on_hold: bool, today: datetime.date) -> None:
+    """Keep the hold periods in step with the status however the status was changed.
+
+    The planner reads the periods, not the status history: a hold left open after the
+    status went back to active would suppress ongoing visits for good, and a missing
+    one would bring back the visits that fell due during the hold."""
+    is_on_hold = project.status == ProjectStatusChoices.ON_HOLD
+    if is_on_hold == was_on_hold:
+        return
+    open_hold = project.holds.filter(ended_on__isnull=True).first()
+    if is_on_hold and open_hold is None:
+        ProjectHold.objects.create(project=project, started_on=today)
+    elif not is_on_hold and open_hold is not None:
+        open_hold.ended_on = max(today, open_hold.started_on)
+        open_hold.save(update_fields=["ended_on"])
 
 
 @transaction.atomic
@@ -121,6 +144,28 @@ def complete_project(
     )
 
 
-def cancel_project(*, project: Project, today: datetime.date | None = None) -> tuple[Project, PlanResult]:
+def cancel_project(
+    *, project: Project, today: datetime.date | None = None
+) -> tuple[Project, PlanResult]:
     """Cancelling a project cancels its visits that were only planned."""
     return update_project(project=project, status=ProjectStatusChoices.CANCELLED, today=today)
+
+
+@transaction.atomic
+def update_project_with_team(
+    *,
+    project: Project,
+    members: Iterable[User],
+    default_contacts: Iterable[Contact],
+    today: datetime.date | None = None,
+    **changes: Any,
+) -> tuple[Project, PlanResult]:
+    """The edit page's one write: the project's fields (re-planning when they drive
+    the plan), its team and its default contacts, all or nothing."""
+    contacts = list(default_contacts)
+    updated, result = update_project(project=project, today=today, **changes)
+    if any(contact.customer_id != updated.customer_id for contact in contacts):
+        raise DomainError(_("Choose only contacts of the project's customer."))
+    set_project_team(project=updated, members=members)
+    updated.default_contacts.set(contacts)
+    return updated, result
