@@ -32,6 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # WhiteNoise warns on every request when the collected-static folder is missing.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+    # Password hashing is deliberately slow; tests create many users and log in often.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -1,0 +1,688 @@
+"""Every write to a visit after planning: scheduling it, recording what it found,
+submitting and amending the record, and the other ways a visit ends.
+
+A record is a draft until it is submitted; drafts may be saved any number of times
+and each save replaces the record's problems, feedback and new actions with what the
+form holds. Submitting archives it (四: 记录与跟踪): from then on the only change is an
+amendment with a reason, which keeps the old and new values.
+
+Concurrency: a record carries ``revision``. Writes claim the row with a conditional
+``UPDATE ... WHERE revision = <what the writer saw>``, so of two people saving the same
+draft from stale pages exactly one wins and the other is told (code ``conflict``)
+instead of silently overwriting the first.
+
+Access (who may call these) is decided by the views with :mod:`huifang.core.access`;
+the services check business rules only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huifang.actions.models import ActionOrigin, ActionStatus, ActionVerification, ImprovementAction
+from huifang.actions.services import (
+    check_on_project_team,
+    check_verification,
+    create_action,
+    verify_action,
+)
+from huifang.core.errors import DomainError
+from huifang.customers.models import Contact
+from huifang.policy.models import PhaseChoices
+from huifang.policy.queries import version_in_force
+from huifang.projects.models import Project, ProjectStatusChoices
+from huifang.visits.models import (
+    OPEN_VISIT_STATUSES,
+    Feedback,
+    FeedbackSource,
+    Problem,
+    ProblemCategory,
+    ProblemStatus,
+    RaisedBy,
+    RecordAmendment,
+    RecordStatus,
+    ScheduleStatus,
+    Severity,
+    Visit,
+    VisitForm,
+    VisitRecord,
+    VisitStatus,
+)
+
+if TYPE_CHECKING:
+    from huifang.core.models import User
+
+# The record's own fields a form may write; planned_percent and variance_days are
+# derived from the project's dates and never taken from the caller.
+RECORD_FIELDS = (
+    "work_completed",
+    "work_outstanding",
+    "schedule_status",
+    "percent_complete",
+    "checklist",
+    "summary",
+)
+FEEDBACK_SCORES = {
+    "overall_satisfaction": (1, 5),
+    "quality_satisfaction": (1, 5),
+    "schedule_satisfaction": (1, 5),
+    "communication_satisfaction": (1, 5),
+    "service_satisfaction": (1, 5),
+    "likelihood_to_recommend": (0, 10),
+}
+FEEDBACK_TEXTS = ("evaluation", "suggestions", "requirement_changes")
+
+
+# --- Progress against a linear plan ----------------------------------------------------
+
+
+def _round_half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
+
+
+def planned_percent(
+    *, start: datetime.date, end: datetime.date | None, on: datetime.date
+) -> int | None:
+    """How far a linear plan expects the project to be on ``on``, in whole percent.
+
+    ``planned = (on − start) / (end − start) × 100``, rounded half up and clamped to
+    0–100. A project without an end has no plan to compare with (``None``); one
+    planned to end the day it starts is 0 before that day and 100 from it.
+    """
+    if end is None:
+        return None
+    total = (end - start).days
+    if total <= 0:
+        return 100 if on >= end else 0
+    value = _round_half_up(Fraction((on - start).days * 100, total))
+    return min(100, max(0, value))
+
+
+def schedule_variance_days(
+    *,
+    start: datetime.date,
+    end: datetime.date | None,
+    on: datetime.date,
+    percent_complete: int | None,
+) -> int | None:
+    """Days ahead (positive) or behind (negative) the linear plan.
+
+    The plan reaches ``percent_complete`` on ``start + percent_complete/100 × (end −
+    start)``; the variance is that day minus ``on``, rounded half up. Example: a
+    100-day project 40 % complete on day 50 is 10 days behind (−10). Unlike
+    :func:`planned_percent` it is not clamped, so a project past its end still shows
+    how late it is. ``None`` without an end date or without a percent complete.
+    """
+    if end is None or percent_complete is None:
+        return None
+    total = max(0, (end - start).days)
+    expected_elapsed = Fraction(percent_complete * total, 100)
+    return _round_half_up(expected_elapsed - (on - start).days)
+
+
+def _progress(
+    project: Project, on: datetime.date, percent_complete: int | None
+) -> dict[str, int | None]:
+    return {
+        "planned_percent": planned_percent(start=project.start, end=project.end, on=on),
+        "variance_days": schedule_variance_days(
+            start=project.start, end=project.end, on=on, percent_complete=percent_complete
+        ),
+    }
+
+
+def _visit_day(visit: Visit) -> datetime.date:
+    """The day a draft's visit takes place: its appointment, else today."""
+    if visit.scheduled_at is not None:
+        return timezone.localdate(visit.scheduled_at)
+    return timezone.localdate()
+
+
+# --- Validation ------------------------------------------------------------------------
+
+
+def _choice(value: Any, choices: type[Any], label: str) -> str:
+    if value not in choices.values:
+        raise DomainError(
+            _("“%(value)s” is not a valid %(field)s.") % {"value": value, "field": label}
+        )
+    return str(value)
+
+
+def _score(name: str, value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    low, high = FEEDBACK_SCORES[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise DomainError(
+            _("%(field)s must be a whole number from %(low)d to %(high)d.")
+            % {"field": name.replace("_", " "), "low": low, "high": high}
+        )
+    return value
+
+
+def _clean_fields(visit: Visit, fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - set(RECORD_FIELDS)
+    if unknown:
+        # A programming error, not a user's: forms only send the fields above.
+        raise ValueError(f"not record fields: {sorted(unknown)}")
+    cleaned = dict(fields)
+    for name in ("work_completed", "work_outstanding", "summary"):
+        if name in cleaned:
+            cleaned[name] = (cleaned[name] or "").strip()
+    if cleaned.get("schedule_status"):
+        _choice(cleaned["schedule_status"], ScheduleStatus, _("schedule status"))
+    elif "schedule_status" in cleaned:
+        cleaned["schedule_status"] = ""
+    percent = cleaned.get("percent_complete")
+    if percent is not None and (
+        not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100
+    ):
+        raise DomainError(_("Percent complete must be a whole number from 0 to 100."))
+    if "checklist" in cleaned:
+        cleaned["checklist"] = _clean_checklist(visit, cleaned["checklist"] or {})
+    return cleaned
+
+
+def _clean_checklist(visit: Visit, checklist: dict[str, Any]) -> dict[str, bool]:
+    if not isinstance(checklist, dict):
+        raise ValueError("checklist must be a dict of item key to bool")
+    version = visit.policy_version or version_in_force(
+        visit.project.policy, on=timezone.localdate()
+    )
+    if version is not None:
+        known = set(version.checklist_items.filter(phase=visit.phase).values_list("key", flat=True))
+        unknown = set(checklist) - known
+        if unknown:
+            raise DomainError(
+                _("The checklist of this visit has no item “%(key)s”.")
+                % {"key": sorted(unknown)[0]}
+            )
+    return {str(key): bool(value) for key, value in checklist.items()}
+
+
+def _new_problems(
+    record: VisitRecord, project: Project, problems: Sequence[dict[str, Any]]
+) -> list[Problem]:
+    built = []
+    for spec in problems:
+        description = (spec.get("description") or "").strip()
+        if not description:
+            raise DomainError(_("Describe each problem."))
+        built.append(
+            Problem(
+                project=project,
+                record=record,
+                category=_choice(spec.get("category"), ProblemCategory, _("problem category")),
+                severity=_choice(spec.get("severity", Severity.MEDIUM), Severity, _("severity")),
+                description=description,
+                raised_by=_choice(
+                    spec.get("raised_by", RaisedBy.CUSTOMER), RaisedBy, _("raised by")
+                ),
+                status=_choice(spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")),
+                resolution=(spec.get("resolution") or "").strip(),
+            )
+        )
+    return Problem.objects.bulk_create(built)
+
+
+def _new_feedback(
+    record: VisitRecord, visit: Visit, spec: dict[str, Any] | None
+) -> Feedback | None:
+    if spec is None:
+        return None
+    unknown = set(spec) - {*FEEDBACK_SCORES, *FEEDBACK_TEXTS, "respondent", "received_on"}
+    if unknown:
+        raise ValueError(f"not feedback fields: {sorted(unknown)}")
+    respondent = spec.get("respondent")
+    if respondent is not None and respondent.customer_id != visit.project.customer_id:
+        raise DomainError(_("The respondent must be a contact of the project's customer."))
+    return Feedback.objects.create(
+        project=visit.project,
+        visit=visit,
+        record=record,
+        source=FeedbackSource.VISIT,
+        respondent=respondent,
+        received_on=spec.get("received_on") or _visit_day(visit),
+        **{name: _score(name, spec.get(name)) for name in FEEDBACK_SCORES},
+        **{name: (spec.get(name) or "").strip() for name in FEEDBACK_TEXTS},
+    )
+
+
+# --- The record ------------------------------------------------------------------------
+
+
+def _conflict() -> DomainError:
+    return DomainError(
+        _("Someone else saved this record in the meantime. Reload it and try again."),
+        code="conflict",
+    )
+
+
+def _refuse_read_only() -> DomainError:
+    return DomainError(
+        _("This record is submitted and read-only; correct it with an amendment."),
+        code="read_only",
+    )
+
+
+@transaction.atomic
+def save_visit_record(
+    *,
+    visit: Visit,
+    recorded_by: User,
+    fields: dict[str, Any],
+    problems: list[dict[str, Any]],
+    feedback: dict[str, Any] | None,
+    actions: list[dict[str, Any]],
+    verifications: list[dict[str, Any]],
+    expected_revision: int | None = None,
+) -> VisitRecord:
+    """Create or update the visit's draft record.
+
+    ``fields`` holds any of :data:`RECORD_FIELDS`. ``problems`` and ``feedback``
+    replace what the draft had. ``actions`` are the improvement actions this record
+    raises: an item with ``id`` updates that action, one without creates it, and the
+    record's actions left out are removed (only while nobody has started on them).
+    An action item may name ``problem_index`` (into ``problems``) or
+    ``from_feedback=True`` to link what it answers. ``verifications`` are verdicts on
+    earlier actions (``action``, ``result``, ``note``, ``new_due_date``): checked now,
+    applied when the record is submitted. ``recorded_by`` becomes the record's author.
+    """
+    visit = Visit.objects.select_related("project__policy", "policy_version").get(pk=visit.pk)
+    if visit.status == VisitStatus.CANCELLED:
+        raise DomainError(_("A cancelled visit cannot be recorded."))
+    cleaned = _clean_fields(visit, fields)
+    record = VisitRecord.objects.filter(visit=visit).first()
+    if record is None:
+        if expected_revision is not None:
+            raise _conflict()
+        record = _create_record(visit, recorded_by, cleaned)
+    else:
+        record = _update_record(record, visit, recorded_by, cleaned, expected_revision)
+        record.problems.all().delete()
+        record.feedback.filter(source=FeedbackSource.VISIT).delete()
+        record.verifications.all().delete()
+    new_problems = _new_problems(record, visit.project, problems)
+    new_feedback = _new_feedback(record, visit, feedback)
+    _apply_actions(record, visit.project, recorded_by, actions, new_problems, new_feedback)
+    _store_verifications(record, visit, recorded_by, verifications)
+    return record
+
+
+def _create_record(visit: Visit, recorded_by: User, cleaned: dict[str, Any]) -> VisitRecord:
+    progress = _progress(visit.project, _visit_day(visit), cleaned.get("percent_complete"))
+    try:
+        # A savepoint, so a lost race for the one-to-one leaves our transaction usable
+        # long enough to say what happened.
+        with transaction.atomic():
+            return VisitRecord.objects.create(
+                visit=visit, recorded_by=recorded_by, **cleaned, **progress
+            )
+    except IntegrityError as error:
+        raise _conflict() from error
+
+
+def _update_record(
+    record: VisitRecord,
+    visit: Visit,
+    recorded_by: User,
+    cleaned: dict[str, Any],
+    expected_revision: int | None,
+) -> VisitRecord:
+    percent = cleaned.get("percent_complete", record.percent_complete)
+    progress = _progress(visit.project, _visit_day(visit), percent)
+    rows = VisitRecord.objects.filter(pk=record.pk, status=RecordStatus.DRAFT)
+    if expected_revision is not None:
+        rows = rows.filter(revision=expected_revision)
+    claimed = rows.update(
+        revision=F("revision") + 1,
+        updated_at=timezone.now(),
+        recorded_by=recorded_by,
+        **cleaned,
+        **progress,
+    )
+    if not claimed:
+        current = VisitRecord.objects.get(pk=record.pk)
+        if current.is_submitted:
+            raise _refuse_read_only()
+        raise _conflict()
+    record.refresh_from_db()
+    return record
+
+
+def _apply_actions(
+    record: VisitRecord,
+    project: Project,
+    author: User,
+    specs: Sequence[dict[str, Any]],
+    problems: list[Problem],
+    feedback: Feedback | None,
+) -> None:
+    existing = {action.pk: action for action in record.actions.all()}
+    kept: set[int] = set()
+    for spec in specs:
+        problem = _problem_at(problems, spec.get("problem_index"))
+        linked_feedback = None
+        if spec.get("from_feedback"):
+            if feedback is None:
+                raise DomainError(_("An action answers feedback, but the record has none."))
+            linked_feedback = feedback
+        origin = spec.get("origin") or (
+            ActionOrigin.PROBLEM
+            if problem
+            else ActionOrigin.FEEDBACK
+            if linked_feedback
+            else ActionOrigin.VISIT
+        )
+        action_id = spec.get("id")
+        if action_id is None:
+            create_action(
+                project=project,
+                description=spec.get("description") or "",
+                owner=spec["owner"],
+                due_date=spec["due_date"],
+                created_by=author,
+                origin=origin,
+                record=record,
+                problem=problem,
+                feedback=linked_feedback,
+            )
+            continue
+        if action_id not in existing:
+            raise DomainError(_("That action was not raised in this record."))
+        kept.add(action_id)
+        description = (spec.get("description") or "").strip()
+        if not description:
+            raise DomainError(_("Describe the improvement action."))
+        check_on_project_team(project=project, user=spec["owner"])
+        ImprovementAction.objects.filter(pk=action_id).update(
+            description=description,
+            owner=spec["owner"],
+            due_date=spec["due_date"],
+            origin=origin,
+            problem=problem,
+            feedback=linked_feedback,
+            revision=F("revision") + 1,
+            updated_at=timezone.now(),
+        )
+    dropped = [action for pk, action in existing.items() if pk not in kept]
+    if any(action.status != ActionStatus.OPEN for action in dropped):
+        raise DomainError(_("An action somebody has already worked on cannot be removed."))
+    ImprovementAction.objects.filter(pk__in=[action.pk for action in dropped]).delete()
+
+
+def _problem_at(problems: list[Problem], index: Any) -> Problem | None:
+    if index is None:
+        return None
+    if not isinstance(index, int) or not 0 <= index < len(problems):
+        raise DomainError(_("An action refers to a problem the record does not have."))
+    return problems[index]
+
+
+def _store_verifications(
+    record: VisitRecord, visit: Visit, author: User, specs: Sequence[dict[str, Any]]
+) -> None:
+    """Keep the draft's verdicts as rows of the record; they change the actions only
+    when the record is submitted (see :func:`submit_visit_record`)."""
+    on = _visit_day(visit)
+    seen: set[int] = set()
+    rows = []
+    for spec in specs:
+        action: ImprovementAction = spec["action"]
+        if action.pk in seen:
+            raise DomainError(_("Each action can be verified once per visit record."))
+        seen.add(action.pk)
+        action.refresh_from_db()
+        new_due_date = spec.get("new_due_date")
+        check_verification(
+            action=action, record=record, result=spec["result"], new_due_date=new_due_date, on=on
+        )
+        rows.append(
+            ActionVerification(
+                action=action,
+                record=record,
+                result=spec["result"],
+                note=(spec.get("note") or "").strip(),
+                new_due_date=new_due_date if spec["result"] == "not_effective" else None,
+                verified_by=author,
+                verified_on=on,
+            )
+        )
+    ActionVerification.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def submit_visit_record(
+    *,
+    record: VisitRecord,
+    submitted_by: User,
+    completed_on: datetime.date | None = None,
+    expected_revision: int | None = None,
+) -> VisitRecord:
+    """Archive the record and mark its visit done on ``completed_on`` (today unless
+    given; a record submitted after the due date makes the visit done but late).
+    The draft's verdicts on earlier actions are applied now, dated ``completed_on``.
+    """
+    today = timezone.localdate()
+    completed_on = completed_on or today
+    if completed_on > today:
+        raise DomainError(_("A visit cannot be completed on a future date."))
+    locked = (
+        VisitRecord.objects.select_for_update(of=("self",))
+        .select_related("visit__project")
+        .get(pk=record.pk)
+    )
+    if locked.is_submitted:
+        raise DomainError(_("This record is already submitted."), code="read_only")
+    if expected_revision is not None and locked.revision != expected_revision:
+        raise _conflict()
+    visit = locked.visit
+    if visit.status == VisitStatus.CANCELLED:
+        raise DomainError(_("A cancelled visit cannot be recorded."))
+    progress = _progress(visit.project, completed_on, locked.percent_complete)
+    claimed = VisitRecord.objects.filter(
+        pk=locked.pk, status=RecordStatus.DRAFT, revision=locked.revision
+    ).update(
+        status=RecordStatus.SUBMITTED,
+        submitted_at=timezone.now(),
+        recorded_by=submitted_by,
+        revision=F("revision") + 1,
+        updated_at=timezone.now(),
+        **progress,
+    )
+    if not claimed:
+        raise _conflict()
+    Visit.objects.filter(pk=visit.pk).update(
+        status=VisitStatus.DONE, completed_on=completed_on, updated_at=timezone.now()
+    )
+    locked.feedback.filter(source=FeedbackSource.VISIT).update(received_on=completed_on)
+
+    pending = list(locked.verifications.select_related("action").order_by("pk"))
+    ActionVerification.objects.filter(pk__in=[row.pk for row in pending]).delete()
+    for row in pending:
+        verify_action(
+            action=row.action,
+            record=locked,
+            result=row.result,
+            verified_by=submitted_by,
+            note=row.note,
+            new_due_date=row.new_due_date,
+            on=completed_on,
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def amend_visit_record(
+    *, record: VisitRecord, amended_by: User, reason: str, changes: dict[str, Any]
+) -> VisitRecord:
+    """Correct a submitted record. The amendment keeps each changed field's old and
+    new value and the reason, so the archive stays explainable (tamper-evident)."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the record is amended."))
+    locked = (
+        VisitRecord.objects.select_for_update(of=("self",))
+        .select_related("visit__project__policy", "visit__policy_version")
+        .get(pk=record.pk)
+    )
+    if not locked.is_submitted:
+        raise DomainError(_("Only a submitted record is amended; a draft is simply saved."))
+    cleaned = _clean_fields(locked.visit, changes)
+    if "percent_complete" in cleaned:
+        visit = locked.visit
+        on = visit.completed_on or timezone.localdate()
+        cleaned["variance_days"] = _progress(visit.project, on, cleaned["percent_complete"])[
+            "variance_days"
+        ]
+    diff = {
+        name: {"old": getattr(locked, name), "new": value}
+        for name, value in cleaned.items()
+        if getattr(locked, name) != value
+    }
+    if not diff:
+        raise DomainError(_("The amendment changes nothing."))
+    for name, values in diff.items():
+        setattr(locked, name, values["new"])
+    locked.revision += 1
+    locked.save(update_fields=[*diff, "revision", "updated_at"])
+    RecordAmendment.objects.create(
+        record=locked, reason=reason, changes=diff, amended_by=amended_by
+    )
+    return locked
+
+
+# --- The visit's other outcomes ----------------------------------------------------------
+
+
+def _claim_visit(visit: Visit, statuses: Iterable[str], message: str, **changes: Any) -> Visit:
+    updated = Visit.objects.filter(pk=visit.pk, status__in=list(statuses)).update(
+        updated_at=timezone.now(), **changes
+    )
+    if not updated:
+        raise DomainError(message)
+    visit.refresh_from_db()
+    return visit
+
+
+@transaction.atomic
+def mark_visit_missed(*, visit: Visit, today: datetime.date | None = None) -> Visit:
+    """The visit did not take place in time (the nightly sweep, or a person).
+    ``today`` lets a catching-up sweep speak for the day it runs for."""
+    if visit.due_date >= (today or timezone.localdate()):
+        raise DomainError(_("A visit cannot be missed before its due date has passed."))
+    return _claim_visit(
+        visit,
+        OPEN_VISIT_STATUSES,
+        _("Only a planned or scheduled visit can be marked missed."),
+        status=VisitStatus.MISSED,
+    )
+
+
+@transaction.atomic
+def cancel_visit(*, visit: Visit, reason: str) -> Visit:
+    """Call a visit off, saying why; a visit already done stays done."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the visit is cancelled."))
+    return _claim_visit(
+        visit,
+        [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
+        _("A visit that is done or already cancelled cannot be cancelled."),
+        status=VisitStatus.CANCELLED,
+        cancel_reason=reason[:300],
+    )
+
+
+@transaction.atomic
+def schedule_visit(
+    *,
+    visit: Visit,
+    scheduled_at: datetime.datetime,
+    form: str,
+    owner: User | None = None,
+    contacts: Iterable[Contact] = (),
+    participants: Iterable[User] = (),
+) -> Visit:
+    """Fix (or move) the appointment: when, in what form, with whom.
+
+    Without ``contacts`` the visit keeps its contacts, or else invites the project's
+    default visit contacts. A new
+    ``owner`` and every participant must be on the project's team.
+    """
+    if scheduled_at is None:
+        raise DomainError(_("Choose when the visit takes place."))
+    _choice(form, VisitForm, _("visit form"))
+    project = visit.project
+    people = list(participants)
+    for person in people if owner is None else [owner, *people]:
+        check_on_project_team(project=project, user=person)
+    # Rescheduling keeps whom the visit was already arranged with.
+    invited = list(contacts) or list(visit.contacts.all()) or list(project.default_contacts.all())
+    if any(contact.customer_id != project.customer_id for contact in invited):
+        raise DomainError(_("Visit contacts must belong to the project's customer."))
+    changes: dict[str, Any] = {
+        "status": VisitStatus.SCHEDULED,
+        "scheduled_at": scheduled_at,
+        "form": form,
+    }
+    if owner is not None:
+        changes["owner"] = owner
+    visit = _claim_visit(
+        visit,
+        OPEN_VISIT_STATUSES,
+        _("Only a planned or scheduled visit can be scheduled."),
+        **changes,
+    )
+    visit.contacts.set(invited)
+    visit.participants.set(people)
+    return visit
+
+
+@transaction.atomic
+def reassign_visit(*, visit: Visit, owner: User) -> Visit:
+    """Hand a visit that still has to happen to another member of the team."""
+    check_on_project_team(project=visit.project, user=owner)
+    return _claim_visit(
+        visit,
+        [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
+        _("A visit that is done or cancelled cannot be reassigned."),
+        owner=owner,
+    )
+
+
+@transaction.atomic
+def create_adhoc_visit(
+    *,
+    project: Project,
+    due_date: datetime.date,
+    owner: User,
+    phase: str = PhaseChoices.ONGOING,
+) -> Visit:
+    """An extra visit outside the plan (临时回访). Planning never touches it."""
+    _choice(phase, PhaseChoices, _("phase"))
+    if project.status == ProjectStatusChoices.CANCELLED:
+        raise DomainError(_("A cancelled project gets no more visits."))
+    check_on_project_team(project=project, user=owner)
+    visit = Visit.objects.create(
+        project=project,
+        phase=phase,
+        sequence=None,
+        is_adhoc=True,
+        window_start=due_date,
+        due_date=due_date,
+        owner=owner,
+    )
+    visit.contacts.set(list(project.default_contacts.all()))
+    return visit
