@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from huifang.core.errors import DomainError
 from huifang.policy.models import (
     ChecklistItem,
+    CompanyDay,
     Policy,
     PolicyVersion,
     PolicyVersionStatus,
     VisitRule,
 )
+from huifang.policy.queries import version_in_force
+from huifang.projects.models import Project, ProjectStatusChoices
+from huifang.visits.services import PlanningContext, PlanResult, plan_project_visits
 
 if TYPE_CHECKING:
     from huifang.core.models import User
@@ -147,3 +154,234 @@ def ensure_default_policy() -> Policy:
         published_by=None,
     )
     return policy
+
+
+# --- Editing drafts -----------------------------------------------------------------
+# A draft is edited as a whole (settings, rules, checklist) in one transaction, so a
+# half-saved draft never exists; published versions are refused before anything is
+# written (the model refuses them too, as the last line of defence).
+
+DRAFT_SETTINGS: tuple[str, ...] = (
+    "calendar",
+    "ongoing_clearance_days",
+    "rolling_horizon_days",
+    "reminder_lead_days",
+    "escalate_to_manager_days",
+    "escalate_to_quality_days",
+    "missed_grace_days",
+    "survey_expiry_days",
+    "survey_reminder_days",
+    "survey_after_phase",
+    "target_on_time_rate",
+    "target_csat",
+    "target_nps",
+    "target_action_closure_days",
+)
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """One phase's rule as edited: ``enabled=False`` removes the phase from the plan."""
+
+    phase: str
+    enabled: bool
+    anchor: str = "start"
+    offset_days: int = 0
+    window_days: int = 7
+
+
+@dataclass(frozen=True)
+class ChecklistEntry:
+    """A checklist item as edited; ``key`` is kept for existing items (records store
+    their answers by key) and made up from the label for new ones."""
+
+    phase: str
+    label_zh: str
+    label_en: str
+    key: str = ""
+
+
+def _locked_draft(version: PolicyVersion) -> PolicyVersion:
+    locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.is_published:
+        raise DomainError(_("This policy version is already published and cannot change."))
+    return locked
+
+
+def _unique_key(entry: ChecklistEntry, taken: set[tuple[str, str]]) -> str:
+    base = (entry.key or slugify(entry.label_en) or "item")[:36].strip("-") or "item"
+    key, n = base, 2
+    while (entry.phase, key) in taken:
+        key, n = f"{base}-{n}", n + 1
+    taken.add((entry.phase, key))
+    return key
+
+
+@transaction.atomic
+def update_policy_draft(
+    *,
+    version: PolicyVersion,
+    settings: Mapping[str, Any],
+    rules: Sequence[RuleSetting],
+    checklist: Sequence[ChecklistEntry],
+) -> PolicyVersion:
+    """Replace a draft's settings, visit rules and checklist with the given ones."""
+    draft = _locked_draft(version)
+    unknown = set(settings) - set(DRAFT_SETTINGS)
+    if unknown:
+        raise ValueError(f"not draft settings: {sorted(unknown)}")
+    for name, value in settings.items():
+        setattr(draft, name, value)
+    if draft.escalate_to_quality_days < draft.escalate_to_manager_days:
+        raise DomainError(
+            _("Escalation to quality managers cannot come before escalation to the manager.")
+        )
+    enabled = [rule for rule in rules if rule.enabled]
+    if not any(rule.phase == "kickoff" for rule in enabled):
+        raise DomainError(_("The kickoff visit cannot be switched off."))
+    draft.save()
+    draft.rules.all().delete()
+    VisitRule.objects.bulk_create(
+        VisitRule(
+            version=draft,
+            phase=rule.phase,
+            anchor=rule.anchor,
+            offset_days=rule.offset_days,
+            window_days=rule.window_days,
+        )
+        for rule in enabled
+    )
+    draft.checklist_items.all().delete()
+    taken: set[tuple[str, str]] = set()
+    # Existing keys first, so a new item never takes the key an old one keeps.
+    keys = {id(entry): _unique_key(entry, taken) for entry in checklist if entry.key}
+    keys |= {id(entry): _unique_key(entry, taken) for entry in checklist if not entry.key}
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(
+            version=draft,
+            phase=entry.phase,
+            key=keys[id(entry)],
+            label_zh=entry.label_zh,
+            label_en=entry.label_en,
+            position=position,
+        )
+        for position, entry in enumerate(checklist)
+    )
+    return draft
+
+
+# --- Re-planning after a publication ---------------------------------------------------
+
+
+@dataclass
+class ReplanSummary:
+    """What publishing changed in the projects' plans, for the page that published."""
+
+    effective_from: datetime.date
+    projects: int = 0
+    deferred: bool = False
+    result: PlanResult = field(default_factory=PlanResult)
+
+
+def replan_policy_projects(
+    *, policy: Policy, effective_from: datetime.date, today: datetime.date | None = None
+) -> ReplanSummary:
+    """Re-plan the projects that follow ``policy`` once a version takes effect.
+
+    Semantics of "re-planned from the effective date": planning always uses the
+    version in force on the planning day, and only visits that are still ``planned``
+    (not scheduled, done, missed, cancelled, recorded or ad hoc) ever move. So:
+
+    * effective today or earlier: every non-cancelled project of the policy is
+      re-planned now under the new version, and the summary says what moved;
+    * effective later: nothing changes now (re-planning now would use the version
+      still in force, and the planning run of any day before the effective date would
+      put the old plan back). The summary says the plans change on that date, when
+      the periodic planning run (``huifang plan --all``) plans with the new version.
+    """
+    today = today or timezone.localdate()
+    summary = ReplanSummary(effective_from=effective_from)
+    projects = (
+        Project.objects.filter(policy=policy)
+        .exclude(status=ProjectStatusChoices.CANCELLED)
+        .prefetch_related("holds")
+        .order_by("pk")
+    )
+    if effective_from > today:
+        summary.deferred = True
+        summary.projects = projects.count()
+        return summary
+    version = version_in_force(policy, on=today)
+    if version is None:
+        return summary
+    context = PlanningContext.for_version(version)
+    for project in projects:
+        result = plan_project_visits(project=project, today=today, context=context)
+        summary.projects += 1
+        summary.result.created.extend(result.created)
+        summary.result.moved.extend(result.moved)
+        summary.result.removed += result.removed
+        summary.result.cancelled += result.cancelled
+    return summary
+
+
+def publish_policy_revision(
+    *,
+    version: PolicyVersion,
+    effective_from: datetime.date,
+    change_note: str,
+    published_by: User | None,
+    today: datetime.date | None = None,
+) -> tuple[PolicyVersion, ReplanSummary]:
+    """Publish a draft and re-plan the projects that follow its policy, together: a
+    publication whose re-planning failed is rolled back rather than left half done."""
+    with transaction.atomic():
+        latest = (
+            PolicyVersion.objects.published()
+            .filter(policy_id=version.policy_id)
+            .order_by("-effective_from")
+            .values_list("effective_from", flat=True)
+            .first()
+        )
+        if latest is not None and effective_from < latest:
+            # An earlier date would never take effect: the later version stays in force.
+            raise DomainError(
+                _(
+                    "The effective date cannot be before %(date)s, "
+                    "when the latest version took effect."
+                )
+                % {"date": latest.isoformat()}
+            )
+        published = publish_policy_version(
+            version=version,
+            effective_from=effective_from,
+            published_by=published_by,
+            change_note=change_note,
+        )
+        summary = replan_policy_projects(
+            policy=published.policy, effective_from=effective_from, today=today
+        )
+    return published, summary
+
+
+# --- Company days ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_company_day(*, date: datetime.date, kind: str, name: str = "") -> CompanyDay:
+    """A company holiday or working day; a date is one or the other, never both."""
+    existing = CompanyDay.objects.select_for_update().filter(date=date).first()
+    if existing is not None:
+        if existing.kind == kind:
+            raise DomainError(_("This date is already listed."))
+        raise DomainError(
+            _("This date is already a %(kind)s: remove it first to change it.")
+            % {"kind": existing.get_kind_display().lower()}
+        )
+    return CompanyDay.objects.create(date=date, kind=kind, name=name)
+
+
+@transaction.atomic
+def remove_company_day(*, day: CompanyDay) -> CompanyDay:
+    CompanyDay.objects.filter(pk=day.pk).delete()
+    return day

@@ -1,7 +1,16 @@
 from django.urls import path
 
+from huifang.policy import views
+
 app_name = "policy"
 
-urlpatterns: list = []
-
-__all__ = ["path", "urlpatterns"]
+urlpatterns = [
+    path("", views.current, name="current"),
+    path("versions/", views.versions, name="versions"),
+    path("versions/new/", views.new_draft, name="new_draft"),
+    path("versions/<int:pk>/", views.version, name="version"),
+    path("versions/<int:pk>/edit/", views.edit_draft, name="edit_draft"),
+    path("versions/<int:pk>/publish/", views.publish, name="publish"),
+    path("company-days/", views.company_days, name="company_days"),
+    path("company-days/<int:pk>/remove/", views.company_day_remove, name="company_day_remove"),
+]

@@ -1,0 +1,82 @@
+"""Forms of the users page and the profile page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from huifang.core.forms import StyledFormMixin
+from huifang.core.models import Language, Role, User
+
+
+class UserCreateForm(StyledFormMixin, forms.Form):
+    username = forms.RegexField(
+        label=_("Username"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        help_text=_("Letters, digits and @ . + - _ only."),
+    )
+    display_name = forms.CharField(label=_("Display name"), max_length=80, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+    department = forms.CharField(label=_("Department"), max_length=80, required=False)
+    password = forms.CharField(
+        label=_("Initial password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            candidate = User(
+                username=cleaned.get("username", ""),
+                email=cleaned.get("email", ""),
+                display_name=cleaned.get("display_name", ""),
+            )
+            try:
+                validate_password(password, candidate)
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class UserEditForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("display_name", "email", "role", "department", "is_active")
+        labels = {"is_active": _("Active (may sign in)")}
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    role = forms.ChoiceField(
+        label=_("Role"), required=False, choices=[("", _("Any role")), *Role.choices]
+    )
+    active = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Active and inactive")), ("yes", _("Active")), ("no", _("Inactive"))],
+    )
+
+
+class ProfileForm(StyledFormMixin, forms.ModelForm):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("Follow the browser")), *Language.choices],
+    )
+
+    class Meta:
+        model = User
+        fields = ("display_name", "email", "language")
+
+
+class StyledPasswordChangeForm(StyledFormMixin, PasswordChangeForm):
+    """Django's own password change, with the app's form styling."""

@@ -1,0 +1,92 @@
+"""Every write to user accounts: created and changed by admins, profiles by their owner."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from huifang.core.errors import DomainError
+from huifang.core.models import Role, User
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    display_name: str,
+    email: str,
+    role: str,
+    department: str,
+    password: str,
+) -> User:
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError(_("This username is already taken."))
+    user = User(
+        username=username,
+        display_name=display_name,
+        email=email,
+        role=role,
+        department=department,
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages)) from error
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _keeps_an_admin(user: User, *, acting: User, role: str, is_active: bool) -> None:
+    """An admin cannot lock themselves out: no self-demotion, no self-deactivation."""
+    if user.pk != acting.pk:
+        return
+    if not is_active:
+        raise DomainError(_("You cannot deactivate your own account."))
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        raise DomainError(_("You cannot take the administrator role from yourself."))
+
+
+@transaction.atomic
+def update_user(
+    *,
+    user: User,
+    acting: User,
+    display_name: str,
+    email: str,
+    role: str,
+    department: str,
+    is_active: bool,
+) -> User:
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    _keeps_an_admin(locked, acting=acting, role=role, is_active=is_active)
+    locked.display_name = display_name
+    locked.email = email
+    locked.role = role
+    locked.department = department
+    locked.is_active = is_active
+    locked.save(update_fields=["display_name", "email", "role", "department", "is_active"])
+    return locked
+
+
+@transaction.atomic
+def deactivate_user(*, user: User, acting: User) -> User:
+    """Deactivated users cannot sign in; their records and history stay."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    _keeps_an_admin(locked, acting=acting, role=locked.role, is_active=False)
+    locked.is_active = False
+    locked.save(update_fields=["is_active"])
+    return locked
+
+
+@transaction.atomic
+def update_profile(*, user: User, display_name: str, email: str, language: str) -> User:
+    """What every user may change about themselves."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked.display_name = display_name
+    locked.email = email
+    locked.language = language
+    locked.save(update_fields=["display_name", "email", "language"])
+    return locked

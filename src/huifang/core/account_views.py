@@ -1,0 +1,123 @@
+"""The users and roles page (admins only) and every user's own profile page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from huifang.core import access
+from huifang.core.account_forms import ProfileForm, UserCreateForm, UserEditForm, UserFilterForm
+from huifang.core.account_services import (
+    create_user,
+    deactivate_user,
+    update_profile,
+    update_user,
+)
+from huifang.core.errors import DomainError
+from huifang.core.listing import paginate, sort_queryset
+from huifang.core.models import User
+
+USER_SORTS: dict[str, tuple[str, ...] | str] = {
+    "username": "username",
+    "name": ("display_name", "username"),
+    "role": ("role", "username"),
+    "department": ("department", "username"),
+    "last_login": "last_login",
+}
+
+
+def _admin(request: HttpRequest) -> User:
+    user = access.signed_in_user(request)
+    access.require(access.can_manage_users(user))
+    return user
+
+
+@login_required
+@require_http_methods(["GET"])
+def users(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    filters = UserFilterForm(request.GET or None)
+    queryset: QuerySet[User] = User.objects.all()
+    if filters.is_valid():
+        query = filters.cleaned_data["q"].strip()
+        if query:
+            queryset = queryset.filter(
+                Q(username__icontains=query)
+                | Q(display_name__icontains=query)
+                | Q(email__icontains=query)
+                | Q(department__icontains=query)
+            )
+        if filters.cleaned_data["role"]:
+            queryset = queryset.filter(role=filters.cleaned_data["role"])
+        if filters.cleaned_data["active"]:
+            queryset = queryset.filter(is_active=filters.cleaned_data["active"] == "yes")
+    queryset, sorting = sort_queryset(request, queryset, allowed=USER_SORTS, default="username")
+    return render(
+        request,
+        "accounts/users.html",
+        {"filters": filters, "page": paginate(request, queryset), "sorting": sorting},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = create_user(**form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("User %(name)s created.") % {"name": created})
+            return redirect("accounts:users")
+    return render(request, "accounts/user_form.html", {"form": form, "edited": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = _admin(request)
+    edited = get_object_or_404(User, pk=pk)
+    form = UserEditForm(request.POST or None, instance=User.objects.get(pk=edited.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = update_user(user=edited, acting=acting, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("User %(name)s saved.") % {"name": saved})
+            return redirect("accounts:users")
+    return render(request, "accounts/user_form.html", {"form": form, "edited": edited})
+
+
+@login_required
+@require_POST
+def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    acting = _admin(request)
+    edited = get_object_or_404(User, pk=pk)
+    try:
+        deactivate_user(user=edited, acting=acting)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:user_edit", pk=edited.pk)
+    messages.success(request, _("User %(name)s deactivated.") % {"name": edited})
+    return redirect("accounts:users")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = access.signed_in_user(request)
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
+    if request.method == "POST" and form.is_valid():
+        update_profile(user=user, **form.cleaned_data)
+        messages.success(request, _("Profile saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "profile_user": user})
