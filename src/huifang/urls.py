@@ -27,7 +27,7 @@ urlpatterns = [
     path("policy/", include("huifang.policy.urls")),
     path("users/", include("huifang.core.accounts_urls")),
     path("notifications/", include("huifang.notify.urls")),
-    path("s/", include("huifang.surveys.urls")),
+    path("", include("huifang.surveys.urls")),  # /s/<token>/ and /surveys/...
     path("insights/", include("huifang.insights.urls")),
     path("api/v1/", include("huifang.api.urls")),
     path("admin/", admin.site.urls),

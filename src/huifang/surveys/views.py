@@ -1,0 +1,126 @@
+"""The public survey page ``/s/<token>/``: no login, the contact's language, works
+without JavaScript (a plain form POST), and loads nothing from another host.
+
+An unknown or tampered token is a bare 404 (``Http404`` with no detail), so the page
+tells a guesser nothing; a known token whose invitation is closed says why."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+
+from huifang.core.errors import DomainError
+from huifang.core.models import Language
+from huifang.surveys.forms import SurveyForm
+from huifang.surveys.models import InvitationState, SurveyInvitation
+from huifang.surveys.services import find_invitation, record_opened, submit_survey_response
+
+RATE_LIMIT = 10  # submissions per client address ...
+RATE_WINDOW_SECONDS = 600  # ... per ten minutes
+
+
+def _language(request: HttpRequest, invitation: SurveyInvitation) -> str:
+    """?lang= wins (the page's switch), else the contact's language. Not the session:
+    a forwarded link must open in the contact's language for whoever taps it."""
+    requested = request.GET.get("lang", "")
+    if requested in Language.values:
+        return requested
+    return invitation.language if invitation.language in Language.values else Language.ZH_HANS
+
+
+def _client_address(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy
+    # we trust rewrites REMOTE_ADDR (which is how gunicorn behind one is deployed).
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _over_rate_limit(request: HttpRequest) -> bool:
+    """A fixed-window counter in the shared cache, so every web process counts."""
+    limit = int(getattr(settings, "HUIFANG_SURVEY_RATE_LIMIT", RATE_LIMIT))
+    window = int(timezone.now().timestamp()) // RATE_WINDOW_SECONDS
+    key = f"survey-post:{_client_address(request)}:{window}"
+    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
+        count = 1
+    return count > limit
+
+
+def _page(
+    request: HttpRequest,
+    template: str,
+    invitation: SurveyInvitation,
+    language: str,
+    status: int = 200,
+    **context: object,
+) -> HttpResponse:
+    with translation.override(language):
+        response = render(
+            request,
+            f"surveys/public/{template}",
+            {
+                "invitation": invitation,
+                "language": language,
+                "other_language": Language.EN if language != Language.EN else Language.ZH_HANS,
+                "title": invitation.questionnaire.title(language),
+                "manager": invitation.project.manager,
+                **context,
+            },
+            status=status,
+        )
+    response["Content-Language"] = language
+    # The token is in the path: the site-wide "same-origin" referrer policy keeps it
+    # from other hosts ("no-referrer" would make the browser send Origin: null with
+    # the form, which CSRF protection rightly refuses).
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _closed(request: HttpRequest, invitation: SurveyInvitation, language: str) -> HttpResponse:
+    state = invitation.state()
+    if state == InvitationState.ANSWERED:
+        return _page(request, "answered.html", invitation, language)
+    return _page(request, "closed.html", invitation, language, status=410, state=state)
+
+
+@never_cache
+@csrf_protect
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = find_invitation(token)
+    if invitation is None:
+        raise Http404
+    language = _language(request, invitation)
+    if request.method == "POST":
+        if _over_rate_limit(request):
+            return _page(request, "rate_limited.html", invitation, language, status=429)
+        if not invitation.is_open:
+            return _closed(request, invitation, language)
+        with translation.override(language):
+            form = SurveyForm(
+                request.POST, questionnaire=invitation.questionnaire, language=language
+            )
+            valid = form.is_valid()
+        if valid:
+            try:
+                submit_survey_response(
+                    invitation=invitation, answers=form.answers(), language=language
+                )
+            except DomainError:
+                # Someone answered (or it expired) between our check and the write.
+                invitation.refresh_from_db()
+                return _closed(request, invitation, language)
+            return _page(request, "thanks.html", invitation, language)
+        return _page(request, "form.html", invitation, language, status=400, form=form)
+    if not invitation.is_open:
+        return _closed(request, invitation, language)
+    record_opened(invitation=invitation)
+    with translation.override(language):
+        form = SurveyForm(questionnaire=invitation.questionnaire, language=language)
+    return _page(request, "form.html", invitation, language, form=form)
