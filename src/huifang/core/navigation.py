@@ -33,6 +33,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("calendar:month", _("Calendar"), "calendar"),
     NavItem("actions:board", _("Actions"), "actions"),
     NavItem("customers:list", _("Customers"), "customers"),
+    NavItem("surveys:tracking", _("Surveys"), "surveys"),
     NavItem("insights:dashboard", _("Dashboard"), "insights"),
     NavItem("policy:current", _("Policy"), "policy"),
     NavItem("accounts:users", _("Users"), "users", access.can_manage_users),
