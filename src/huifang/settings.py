@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "huifang.core.navigation.navigation",
+                "huifang.notify.context_processors.unread_notifications",
             ],
         },
     },
@@ -163,6 +164,8 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Project-wide static files (vendored front-end libraries, the shared stylesheet).
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -197,6 +200,37 @@ SECURE_REFERRER_POLICY = "same-origin"
 HUIFANG_DEMO_PASSWORD = env_str("HUIFANG_DEMO_PASSWORD", "huifang-demo")
 # How far ahead the home page looks for visits falling due.
 HUIFANG_HOME_HORIZON_DAYS = 14
+
+# Absolute links in e-mails and webhook messages point here.
+HUIFANG_BASE_URL = env_str("HUIFANG_BASE_URL", "http://127.0.0.1:8000")
+# Notification deliveries: a claim older than the lease is taken to be a dead worker's.
+HUIFANG_NOTIFY_LEASE_SECONDS = env_int("HUIFANG_NOTIFY_LEASE_SECONDS", 300)
+HUIFANG_NOTIFY_MAX_ATTEMPTS = env_int("HUIFANG_NOTIFY_MAX_ATTEMPTS", 5)
+HUIFANG_NOTIFY_RETRY_BASE_SECONDS = env_int("HUIFANG_NOTIFY_RETRY_BASE_SECONDS", 60)
+# Local hour at which the daily sweep runs (beat, or the serve thread without a broker).
+HUIFANG_SWEEP_HOUR = env_int("HUIFANG_SWEEP_HOUR", 8)
+EMAIL_TIMEOUT = env_int("HUIFANG_EMAIL_TIMEOUT", 30)
+
+# --- Celery ---------------------------------------------------------------------------
+# With HUIFANG_REDIS_URL the tasks go through Redis to `huifang worker`; without it they
+# run inline in the process that queues them (same task functions either way).
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged only after it ran, and a task whose worker died is given back
+# to the queue; the database claim makes the second run harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # How long Redis keeps an unacknowledged message before handing it to another worker.
+    "visibility_timeout": env_int("HUIFANG_CELERY_VISIBILITY_TIMEOUT", 3600),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,

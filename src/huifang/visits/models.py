@@ -448,3 +448,44 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.received_on}"
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is random (the caller passes it): a user's file name never
+    # becomes a path on disk.
+    return f"visits/{filename}"
+
+
+class AttachmentQuerySet(models.QuerySet["Attachment"]):
+    def visible_to(self, user: AnyUser) -> AttachmentQuerySet:
+        return self.filter(project_scope(user, "visit__project"))
+
+
+class Attachment(models.Model):
+    """A photo or the signed minutes of a visit, kept under MEDIA_ROOT with a random
+    name and served only through a view that checks who may see the project."""
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("visit")
+    )
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["visit_id", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,394 @@
+"""The record page of a visit: the one form with the policy's four sections, and the
+amendment form of a submitted record.
+
+Kept apart from :mod:`huifang.visits.views` because the record form is several Django
+forms at once (progress and checklist, problems, feedback, measures, verdicts on
+earlier actions) that are built, re-shown and saved together.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
+from huifang.core import access
+from huifang.core.errors import DomainError
+from huifang.policy.models import ChecklistItem
+from huifang.policy.queries import version_in_force
+from huifang.visits.forms import (
+    ActionFormSet,
+    AmendmentForm,
+    AttachmentForm,
+    FeedbackForm,
+    ProblemFormSet,
+    RecordForm,
+    VerificationForm,
+    checklist_label,
+)
+from huifang.visits.models import (
+    Feedback,
+    FeedbackSource,
+    ScheduleStatus,
+    Visit,
+    VisitRecord,
+    VisitStatus,
+)
+from huifang.visits.recording import (
+    amend_visit_record,
+    planned_percent,
+    save_visit_record,
+    submit_visit_record,
+)
+
+if TYPE_CHECKING:
+    from django.forms import BaseFormSet
+
+    from huifang.core.models import User
+
+# Buttons that add an empty row and show the form again, without saving: the
+# "add another" that works without any script.
+ADD_ROW = {"add_problem": "problems", "add_action": "actions"}
+
+
+def attachment_context(
+    request: HttpRequest, visit: Visit, record: VisitRecord | None
+) -> dict[str, Any]:
+    user = access.signed_in_user(request)
+    may_record = access.can_record_visit(user, visit.project)
+    return {
+        "visit": visit,
+        "attachments": list(visit.attachments.select_related("uploaded_by")),
+        "may_upload": may_record and visit.status != VisitStatus.CANCELLED,
+        "may_delete": may_record and not (record is not None and record.is_submitted),
+        "attachment_form": AttachmentForm(),
+    }
+
+
+def checklist_items(visit: Visit) -> list[ChecklistItem]:
+    """The phase's checklist from the policy version that planned the visit (or the
+    version in force for an ad-hoc visit)."""
+    version = visit.policy_version or version_in_force(
+        visit.project.policy, on=timezone.localdate()
+    )
+    if version is None:
+        return []
+    return list(version.checklist_items.filter(phase=visit.phase).order_by("position", "pk"))
+
+
+def verification_candidates(visit: Visit, record: VisitRecord | None) -> list[ImprovementAction]:
+    """The project's earlier actions a visit verifies: done (awaiting a verdict) or
+    still open. Actions raised by this very record are not its to verify."""
+    actions = ImprovementAction.objects.filter(
+        project_id=visit.project_id, status__in=[*OPEN_ACTION_STATUSES, ActionStatus.DONE]
+    ).select_related("owner")
+    if record is not None:
+        actions = actions.exclude(record=record)
+    return list(actions.order_by("due_date", "pk"))
+
+
+@dataclass
+class RecordForms:
+    record: RecordForm
+    problems: BaseFormSet[Any]
+    actions: BaseFormSet[Any]
+    feedback: FeedbackForm
+    verifications: list[VerificationForm]
+
+    def is_valid(self) -> bool:
+        results = [
+            self.record.is_valid(),
+            self.problems.is_valid(),
+            self.actions.is_valid(),
+            self.feedback.is_valid(),
+            *(form.is_valid() for form in self.verifications),
+        ]
+        return all(results)
+
+
+def _initial(record: VisitRecord | None) -> dict[str, Any]:
+    if record is None:
+        return {"record": {}, "problems": [], "actions": [], "feedback": {}, "verdicts": {}}
+    feedback: Feedback | None = record.feedback.filter(source=FeedbackSource.VISIT).first()
+    feedback_fields = [name for name in FeedbackForm.base_fields if name != "respondent"]
+    return {
+        "record": {
+            "revision": record.revision,
+            "work_completed": record.work_completed,
+            "work_outstanding": record.work_outstanding,
+            "schedule_status": record.schedule_status,
+            "percent_complete": record.percent_complete,
+            "summary": record.summary,
+        },
+        "problems": [
+            {
+                "category": problem.category,
+                "severity": problem.severity,
+                "raised_by": problem.raised_by,
+                "description": problem.description,
+            }
+            for problem in record.problems.order_by("pk")
+        ],
+        "actions": [
+            {
+                "id": action.pk,
+                "description": action.description,
+                "owner": action.owner_id,
+                "due_date": action.due_date,
+            }
+            for action in record.actions.order_by("pk")
+        ],
+        "feedback": (
+            {
+                **{name: getattr(feedback, name) for name in feedback_fields},
+                "respondent": feedback.respondent_id,
+            }
+            if feedback
+            else {}
+        ),
+        "verdicts": {
+            row.action_id: {
+                "result": row.result,
+                "note": row.note,
+                "new_due_date": row.new_due_date,
+            }
+            for row in record.verifications.all()
+        },
+    }
+
+
+def build_forms(
+    visit: Visit, record: VisitRecord | None, data: QueryDict | None = None
+) -> RecordForms:
+    initial = _initial(record) if data is None else _initial(None)
+    project = visit.project
+    items = checklist_items(visit)
+    checked = (record.checklist or {}) if record is not None else {}
+    return RecordForms(
+        record=RecordForm(
+            data,
+            prefix="record",
+            initial=initial["record"],
+            checklist=items,
+            checked=checked,
+        ),
+        problems=ProblemFormSet(data, prefix="problems", initial=initial["problems"] or None),
+        actions=ActionFormSet(
+            data,
+            prefix="actions",
+            initial=initial["actions"] or None,
+            form_kwargs={"project": project},
+        ),
+        feedback=FeedbackForm(
+            data, prefix="feedback", initial=initial["feedback"], project=project
+        ),
+        verifications=[
+            VerificationForm(data, action=action, initial=initial["verdicts"].get(action.pk))
+            for action in verification_candidates(visit, record)
+        ],
+    )
+
+
+def _visit_day(visit: Visit) -> datetime.date:
+    if visit.scheduled_at is not None:
+        return timezone.localdate(visit.scheduled_at)
+    return timezone.localdate()
+
+
+def _render(
+    request: HttpRequest,
+    visit: Visit,
+    record: VisitRecord | None,
+    forms: RecordForms,
+    status: int = 200,
+) -> HttpResponse:
+    project = visit.project
+    context = {
+        "visit": visit,
+        "project": project,
+        "record": record,
+        "forms": forms,
+        "problem_forms": forms.problems,
+        "action_forms": forms.actions,
+        "verifications": forms.verifications,
+        "planned_percent": planned_percent(
+            start=project.start, end=project.end, on=_visit_day(visit)
+        ),
+        "variance_days": record.variance_days if record is not None else None,
+        **attachment_context(request, visit, record),
+        "attachment_form": AttachmentForm(),
+    }
+    return render(request, "visits/record_form.html", context, status=status)
+
+
+def _with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
+    data = data.copy()
+    key = f"{prefix}-TOTAL_FORMS"
+    try:
+        total = int(data.get(key) or 0)
+    except ValueError:
+        total = 0
+    data[key] = str(min(total + 1, 50))
+    return data
+
+
+def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
+    problems = [spec for form in forms.problems.forms if (spec := form.spec())]
+    actions = [spec for form in forms.actions.forms if (spec := form.spec())]
+    verdicts = [spec for form in forms.verifications if (spec := form.spec())]
+    return save_visit_record(
+        visit=visit,
+        recorded_by=user,
+        fields=forms.record.record_fields(),
+        problems=problems,
+        feedback=forms.feedback.spec(),
+        actions=actions,
+        verifications=verdicts,
+        expected_revision=forms.record.cleaned_data.get("revision"),
+    )
+
+
+def handle_record_form(
+    request: HttpRequest, user: User, visit: Visit, record: VisitRecord | None
+) -> HttpResponse:
+    if request.method != "POST":
+        return _render(request, visit, record, build_forms(visit, record))
+    intent = request.POST.get("intent", "save")
+    if intent in ADD_ROW:
+        data = _with_extra_row(request.POST, ADD_ROW[intent])
+        return _render(request, visit, record, build_forms(visit, record, data))
+    forms = build_forms(visit, record, request.POST)
+    if not forms.is_valid():
+        forms.record.add_error(None, _("Please correct the errors below; nothing was saved."))
+        return _render(request, visit, record, forms)
+    try:
+        saved = _save(forms, visit, user)
+    except DomainError as error:
+        if error.code != "conflict":
+            forms.record.add_error(None, error.message)
+            return _render(request, visit, record, forms)
+        # Keep what the user typed, and take the revision now stored: saving again is
+        # then a deliberate choice to replace the other person's version.
+        current = VisitRecord.objects.filter(visit=visit).first()
+        data = request.POST.copy()
+        data["record-revision"] = str(current.revision) if current else ""
+        forms = build_forms(visit, current, data)
+        forms.is_valid()
+        forms.record.add_error(
+            None,
+            error.message
+            + " "
+            + _("Your input is kept below: check the saved version, then save again."),
+        )
+        return _render(request, visit, current, forms, status=409)
+    if intent != "submit":
+        messages.success(request, _("Draft saved."))
+        return redirect("visits:record", pk=visit.pk)
+    try:
+        submit_visit_record(
+            record=saved,
+            submitted_by=user,
+            completed_on=forms.record.cleaned_data.get("completed_on"),
+            expected_revision=saved.revision,
+        )
+    except DomainError as error:
+        # The draft itself is saved; only the submission was refused.
+        messages.error(
+            request, _("Draft saved, but not submitted: %(reason)s") % {"reason": error.message}
+        )
+        return redirect("visits:record", pk=visit.pk)
+    messages.success(request, _("The record is submitted and archived."))
+    return redirect("visits:detail", pk=visit.pk)
+
+
+# --- Reading and amending a submitted record ---------------------------------------------
+
+
+def _display(name: str, value: Any, labels: dict[str, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if name == "schedule_status":
+        return str(ScheduleStatus(value).label) if value in ScheduleStatus.values else str(value)
+    if name == "checklist" and isinstance(value, dict):
+        return "; ".join(
+            f"{labels.get(key, key)}: {'✓' if checked else '✗'}" for key, checked in value.items()
+        )
+    return str(value)
+
+
+def _record_field(name: str) -> Any:
+    try:
+        return VisitRecord._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+_FIELD_ORDER = [field.name for field in VisitRecord._meta.get_fields()]
+
+
+def _field_position(item: tuple[str, Any]) -> int:
+    name = item[0]
+    return _FIELD_ORDER.index(name) if name in _FIELD_ORDER else len(_FIELD_ORDER)
+
+
+def amendment_rows(record: VisitRecord) -> list[dict[str, Any]]:
+    """Each amendment with who, when, why and every field's old → new value."""
+    amendments = list(record.amendments.all())
+    if not amendments:
+        return []
+    labels = {item.key: checklist_label(item) for item in checklist_items(record.visit)}
+    rows = []
+    for amendment in amendments:
+        changes = []
+        # In the form's order: PostgreSQL's jsonb does not keep the keys' order.
+        for name, values in sorted((amendment.changes or {}).items(), key=_field_position):
+            label = str(getattr(_record_field(name), "verbose_name", name))
+            changes.append(
+                {
+                    "field": label,
+                    "old": _display(name, values.get("old"), labels),
+                    "new": _display(name, values.get("new"), labels),
+                }
+            )
+        rows.append({"amendment": amendment, "changes": changes})
+    return rows
+
+
+def checklist_rows(visit: Visit, record: VisitRecord) -> list[tuple[str, bool]]:
+    checked = record.checklist or {}
+    items = checklist_items(visit)
+    rows = [(checklist_label(item), bool(checked.get(item.key))) for item in items]
+    known = {item.key for item in items}
+    rows += [(key, bool(value)) for key, value in checked.items() if key not in known]
+    return rows
+
+
+def handle_amendment_form(
+    request: HttpRequest, user: User, visit: Visit, record: VisitRecord
+) -> HttpResponse:
+    form = AmendmentForm(request.POST or None, record=record, checklist=checklist_items(visit))
+    if request.method == "POST" and form.is_valid():
+        try:
+            amend_visit_record(
+                record=record,
+                amended_by=user,
+                reason=form.cleaned_data["reason"],
+                changes=form.changes(),
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request, _("The record is amended; the change is kept in its history.")
+            )
+            return redirect("visits:detail", pk=visit.pk)
+    context = {"visit": visit, "record": record, "form": form}
+    return render(request, "visits/amend_form.html", context)

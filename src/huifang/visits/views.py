@@ -1,0 +1,384 @@
+"""Visit pages: the list, a visit's page, planning it (schedule, ad-hoc, cancel,
+reassign), recording it, amending the record, and its attachments.
+
+Every view loads the visit through ``visible_to(user)`` (outsiders get 404) and asks
+:mod:`huifang.core.access` for the right (403 otherwise); writes go through the
+services in :mod:`huifang.visits.recording` and :mod:`huifang.visits.attachments`.
+
+Who may schedule: the project's managers (``can_manage_project``) and, for their own
+visit, the visit's owner, who may fix the appointment (time, form, contacts,
+participants) but not hand the visit to someone else. Cancelling, reassigning and
+adding ad-hoc visits stay with the managers: they change the plan itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from huifang.actions.models import ActionVerification, ImprovementAction
+from huifang.core import access
+from huifang.core.errors import DomainError
+from huifang.core.listing import paginate, sort_queryset
+from huifang.projects.models import Project
+from huifang.visits import record_page
+from huifang.visits.attachments import add_attachment, delete_attachment
+from huifang.visits.forms import (
+    AdhocVisitForm,
+    AttachmentForm,
+    CancelForm,
+    ReassignForm,
+    ScheduleForm,
+    VisitFilterForm,
+)
+from huifang.visits.models import (
+    OPEN_VISIT_STATUSES,
+    Attachment,
+    RecordAmendment,
+    Visit,
+    VisitRecord,
+    VisitStatus,
+)
+from huifang.visits.recording import (
+    cancel_visit,
+    create_adhoc_visit,
+    reassign_visit,
+    schedule_visit,
+)
+
+SORTS: dict[str, tuple[str, ...] | str] = {
+    "due": ("due_date",),
+    "project": ("project__code", "due_date"),
+    "status": ("status", "due_date"),
+    "phase": ("phase", "due_date"),
+    "owner": ("owner__username", "due_date"),
+}
+
+
+def _get_visit(request: HttpRequest, pk: int) -> Visit:
+    visits = Visit.objects.visible_to(request.user).select_related(
+        "project__customer", "project__policy", "project__manager", "owner", "policy_version"
+    )
+    return get_object_or_404(visits, pk=pk)
+
+
+def may_schedule(user: Any, visit: Visit) -> bool:
+    if access.can_manage_project(user, visit.project):
+        return True
+    return (
+        visit.owner_id is not None
+        and visit.owner_id == user.pk
+        and access.can_record_visit(user, visit.project)
+    )
+
+
+# --- The list ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def visit_list(request: HttpRequest) -> HttpResponse:
+    user = access.signed_in_user(request)
+    form = VisitFilterForm(request.GET or None, projects=Project.objects.visible_to(user))
+    visits: QuerySet[Visit] = Visit.objects.visible_to(user).select_related(
+        "project__customer", "owner"
+    )
+    # Invalid filter values are ignored one by one (and shown on the form); the
+    # valid ones still apply.
+    filters: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()
+        filters = form.cleaned_data
+    if filters.get("project"):
+        visits = visits.filter(project=filters["project"])
+    if filters.get("status"):
+        visits = visits.filter(status=filters["status"])
+    if filters.get("phase"):
+        visits = visits.filter(phase=filters["phase"])
+    if filters.get("owner"):
+        visits = visits.filter(owner=filters["owner"])
+    if filters.get("due_from"):
+        visits = visits.filter(due_date__gte=filters["due_from"])
+    if filters.get("due_to"):
+        visits = visits.filter(due_date__lte=filters["due_to"])
+    today = timezone.localdate()
+    if filters.get("overdue"):
+        visits = visits.filter(status__in=OPEN_VISIT_STATUSES, due_date__lt=today)
+    visits, sorting = sort_queryset(request, visits, allowed=SORTS, default="due")
+    page = paginate(request, visits)
+    rows = [(visit, visit.days_late(today)) for visit in page.object_list]
+    context = {"form": form, "page": page, "rows": rows, "sorting": sorting, "today": today}
+    return render(request, "visits/visit_list.html", context)
+
+
+# --- A visit's page ---------------------------------------------------------------------
+
+
+def _record_for_display(visit: Visit) -> VisitRecord | None:
+    return (
+        VisitRecord.objects.filter(visit=visit)
+        .select_related("recorded_by")
+        .prefetch_related(
+            "problems",
+            "feedback__respondent",
+            Prefetch(
+                "actions", queryset=ImprovementAction.objects.select_related("owner").order_by("pk")
+            ),
+            Prefetch(
+                "verifications",
+                queryset=ActionVerification.objects.select_related("action", "verified_by"),
+            ),
+            Prefetch(
+                "amendments",
+                queryset=RecordAmendment.objects.select_related("amended_by").order_by(
+                    "amended_at", "pk"
+                ),
+            ),
+        )
+        .first()
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    record = _record_for_display(visit)
+    project = visit.project
+    may_manage = access.can_manage_project(user, project)
+    today = timezone.localdate()
+    context = {
+        "visit": visit,
+        "record": record,
+        "project": project,
+        "contacts": list(visit.contacts.all()),
+        "participants": list(visit.participants.all()),
+        "amendments": record_page.amendment_rows(record) if record else [],
+        "checklist": record_page.checklist_rows(visit, record) if record else [],
+        "is_open": visit.status in OPEN_VISIT_STATUSES,
+        "is_overdue": visit.is_overdue(today),
+        "days_late": visit.days_late(today),
+        "may_manage": may_manage,
+        "may_schedule": may_schedule(user, visit),
+        "may_record": access.can_record_visit(user, project),
+        **record_page.attachment_context(request, visit, record),
+    }
+    return render(request, "visits/visit_detail.html", context)
+
+
+# --- Planning ---------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    access.require(may_schedule(user, visit))
+    may_reassign = access.can_manage_project(user, visit.project)
+    initial = {
+        "scheduled_at": visit.scheduled_at and timezone.localtime(visit.scheduled_at),
+        "form": visit.form,
+        "contacts": list(visit.contacts.all()),
+        "participants": list(visit.participants.all()),
+        "owner": visit.owner,
+    }
+    form = ScheduleForm(
+        request.POST or None, initial=initial, visit=visit, may_reassign=may_reassign
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            schedule_visit(
+                visit=visit,
+                scheduled_at=data["scheduled_at"],
+                form=data["form"],
+                owner=data["owner"] if may_reassign else None,
+                contacts=data["contacts"],
+                participants=data["participants"],
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The visit is scheduled."))
+            return redirect("visits:detail", pk=visit.pk)
+    context = {"visit": visit, "form": form, "title": _("Schedule the visit")}
+    return render(request, "visits/visit_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = _get_visit(request, pk)
+    access.require(access.can_manage_project(access.signed_in_user(request), visit.project))
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            cancel_visit(visit=visit, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The visit is cancelled."))
+            return redirect("visits:detail", pk=visit.pk)
+    context = {"visit": visit, "form": form, "title": _("Cancel the visit"), "danger": True}
+    return render(request, "visits/visit_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    access.require(access.can_manage_project(user, visit.project))
+    form = ReassignForm(request.POST or None, initial={"owner": visit.owner}, project=visit.project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reassign_visit(visit=visit, owner=form.cleaned_data["owner"])
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The visit has a new owner."))
+            return redirect("visits:detail", pk=visit.pk)
+    context = {"visit": visit, "form": form, "title": _("Reassign the visit")}
+    return render(request, "visits/visit_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adhoc(request: HttpRequest, project_pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    project = get_object_or_404(Project.objects.visible_to(user), pk=project_pk)
+    access.require(access.can_manage_project(user, project))
+    form = AdhocVisitForm(request.POST or None, initial={"owner": project.manager}, project=project)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit = create_adhoc_visit(
+                project=project, due_date=data["due_date"], owner=data["owner"], phase=data["phase"]
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The ad-hoc visit is added."))
+            return redirect("visits:detail", pk=visit.pk)
+    context = {"project": project, "form": form, "title": _("Add an ad-hoc visit")}
+    return render(request, "visits/visit_form.html", context)
+
+
+# --- Recording --------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one form of a visit's record: save the draft, add a row, or submit."""
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    access.require(access.can_record_visit(user, visit.project))
+    record = VisitRecord.objects.filter(visit=visit).first()
+    if record is not None and record.is_submitted:
+        messages.info(request, _("This record is submitted and read-only."))
+        return redirect("visits:detail", pk=visit.pk)
+    if visit.status == VisitStatus.CANCELLED:
+        messages.error(request, _("A cancelled visit cannot be recorded."))
+        return redirect("visits:detail", pk=visit.pk)
+    return record_page.handle_record_form(request, user, visit, record)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def amend_record(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    access.require(access.can_record_visit(user, visit.project))
+    record = VisitRecord.objects.filter(visit=visit).first()
+    if record is None or not record.is_submitted:
+        raise Http404
+    return record_page.handle_amendment_form(request, user, visit, record)
+
+
+# --- Attachments ------------------------------------------------------------------------
+
+
+def _attachments_response(
+    request: HttpRequest, visit: Visit, form: AttachmentForm | None = None
+) -> HttpResponse:
+    """htmx swaps the attachments block in place (the record form around it keeps
+    what the user typed); without script the browser goes back to the page."""
+    if request.htmx:  # type: ignore[attr-defined]
+        record = VisitRecord.objects.filter(visit=visit).first()
+        context = record_page.attachment_context(request, visit, record)
+        context["back"] = request.POST.get("back", "detail")
+        if form is not None:
+            context["attachment_form"] = form
+        return render(request, "visits/_attachments.html", context)
+    if form is not None:
+        for error in form.errors.get("file", []):
+            messages.error(request, str(error))
+    back = "visits:record" if request.POST.get("back") == "record" else "visits:detail"
+    return redirect(back, pk=visit.pk)
+
+
+@login_required
+@require_POST
+def upload_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    access.require(access.can_record_visit(user, visit.project))
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            add_attachment(visit=visit, uploaded_by=user, upload=form.cleaned_data["file"])
+        except DomainError as error:
+            form.add_error("file", error.message)
+        else:
+            if not request.htmx:  # type: ignore[attr-defined]
+                messages.success(request, _("The file is attached."))
+            return _attachments_response(request, visit)
+    return _attachments_response(request, visit, form)
+
+
+@login_required
+@require_POST
+def remove_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    attachment = get_object_or_404(
+        Attachment.objects.visible_to(user).select_related("visit__project"), pk=pk
+    )
+    visit = attachment.visit
+    access.require(access.can_record_visit(user, visit.project))
+    try:
+        delete_attachment(attachment=attachment)
+    except DomainError as error:
+        messages.error(request, error.message)
+    return _attachments_response(request, visit)
+
+
+@login_required
+@require_http_methods(["GET"])
+def download_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_object_or_404(Attachment.objects.visible_to(request.user), pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404 from error
+    # Always a download, never rendered inline: a PDF or image cannot run in our
+    # origin, and nosniff stops the browser from guessing another type.
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
