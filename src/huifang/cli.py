@@ -1,7 +1,9 @@
 """The ``huifang`` command.
 
-``huifang serve`` runs the app under gunicorn (never Django's development server);
-every other sub-command is a Django management command (``huifang demo``,
+``huifang serve`` runs the app under gunicorn (never Django's development server) and,
+with no broker configured, the periodic jobs in a background thread; ``huifang
+worker`` and ``huifang beat`` run Celery (with ``HUIFANG_REDIS_URL``); every other
+sub-command is a Django management command (``huifang demo``,
 ``huifang plan``, ``huifang migrate``, ...), so there is one entry point for
 operators and for the Makefile.
 """
@@ -23,6 +25,7 @@ def _serve(argv: list[str]) -> None:
 
     from gunicorn.app.base import BaseApplication
 
+    from huifang.notify.periodic import start_periodic_thread
     from huifang.wsgi import application
 
     class _App(BaseApplication):
@@ -40,7 +43,20 @@ def _serve(argv: list[str]) -> None:
         def load(self) -> Any:
             return application
 
+    # In the master process: forked workers do not inherit the thread, so one loop runs.
+    start_periodic_thread()
     _App().run()
+
+
+def _celery(command: str, argv: list[str]) -> None:
+    import django
+
+    django.setup()
+    from huifang.celery import app
+
+    if not any(arg.startswith(("-l", "--loglevel")) for arg in argv):
+        argv = ["--loglevel=INFO", *argv]
+    app.start([command, *argv])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huifang.settings")
     if len(argv) > 1 and argv[1] == "serve":
         _serve(argv[2:])
+        return
+    if len(argv) > 1 and argv[1] in {"worker", "beat"}:
+        _celery(argv[1], argv[2:])
         return
     from django.core.management import execute_from_command_line
 

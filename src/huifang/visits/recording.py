@@ -40,6 +40,7 @@ from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
+from huifang.surveys.services import invite_after_visit
 from huifang.visits.models import (
     OPEN_VISIT_STATUSES,
     Feedback,
@@ -520,6 +521,9 @@ def submit_visit_record(
             on=completed_on,
         )
     locked.refresh_from_db()
+    # The policy may ask the customer for a survey after this phase (closing by
+    # default); the invitation is part of the same transaction, its e-mail on commit.
+    invite_after_visit(visit=locked.visit)
     return locked
 
 

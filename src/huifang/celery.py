@@ -1,0 +1,31 @@
+"""The Celery application. ``huifang worker`` and ``huifang beat`` run it; without
+``HUIFANG_REDIS_URL`` tasks run inline (``CELERY_TASK_ALWAYS_EAGER``)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huifang.settings")
+
+app = Celery("huifang")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def _periodic(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "notify-sweep": {
+            "task": "huifang.notify.tasks.run_sweep_task",
+            "schedule": crontab(minute=0, hour=settings.HUIFANG_SWEEP_HOUR),
+        },
+        "notify-requeue": {
+            "task": "huifang.notify.tasks.requeue_deliveries_task",
+            "schedule": 60.0,
+        },
+    }

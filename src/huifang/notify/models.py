@@ -1,0 +1,214 @@
+"""The notification outbox: what somebody is told, and how each telling went.
+
+A :class:`Notification` is unique by its idempotency key (kind, subject, recipient,
+occasion), so the sweep can run any number of times, in parallel, and tell a person
+about one occasion once. Each way of telling (in-app, e-mail, a group-robot webhook)
+is a :class:`Delivery` row claimed atomically by one worker at a time.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huifang.projects.models import Project
+
+
+class Kind(models.TextChoices):
+    VISIT_UPCOMING = "visit_upcoming", _("Visit due soon")
+    VISIT_DUE_TODAY = "visit_due_today", _("Visit due today")
+    VISIT_OVERDUE = "visit_overdue", _("Visit overdue")
+    VISIT_ESCALATED_PM = "visit_escalated_pm", _("Overdue visit escalated to the project manager")
+    VISIT_ESCALATED_QUALITY = (
+        "visit_escalated_quality",
+        _("Overdue visit escalated to quality managers"),
+    )
+    VISIT_MISSED = "visit_missed", _("Visit marked missed")
+    VISIT_WINDOW_OPEN = "visit_window_open", _("Visit window open, not scheduled")
+    ACTION_DUE_SOON = "action_due_soon", _("Action due soon")
+    ACTION_OVERDUE = "action_overdue", _("Action overdue")
+    WEEKLY_DIGEST = "weekly_digest", _("Weekly digest")
+    PROJECT_PAST_END = "project_past_end", _("Project past its planned end")
+    SURVEY_DETRACTOR = "survey_detractor", _("Unhappy customer")
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("subject type")
+    )
+    subject_id = models.PositiveBigIntegerField(_("subject id"))
+    subject = GenericForeignKey("subject_type", "subject_id")
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("project"),
+    )
+    occasion = models.CharField(_("occasion"), max_length=80)
+    # kind:content type:subject id:recipient id:occasion — the database refuses a second.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
+    # Rendered once, in the recipient's language, when the notification is created.
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} → {self.recipient}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class EndpointKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk group robot")
+    FEISHU = "feishu", _("Feishu/Lark group robot")
+    GENERIC = "generic", _("Generic JSON webhook")
+
+
+class WebhookEndpointQuerySet(models.QuerySet["WebhookEndpoint"]):
+    def for_project(self, project_id: int | None) -> WebhookEndpointQuerySet:
+        """Active endpoints that hear about a project: its own and the global ones."""
+        scope = models.Q(project__isnull=True)
+        if project_id is not None:
+            scope |= models.Q(project_id=project_id)
+        return self.filter(scope, is_active=True)
+
+
+class WebhookEndpoint(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=EndpointKind.choices)
+    url = models.URLField(_("URL"), max_length=500)
+    # DingTalk and Feishu signing secrets; for the generic webhook an HMAC key.
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
+        verbose_name=_("project"),
+        help_text=_("Leave empty to hear about every project."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("E-mail")
+    WEBHOOK = "webhook", _("Webhook")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Delivery(models.Model):
+    notification = models.ForeignKey(
+        Notification,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("notification"),
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    target = models.ForeignKey(
+        WebhookEndpoint,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("webhook endpoint"),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=120, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # NULL targets are distinct in SQL, so the target-less channels get their own
+            # partial constraint.
+            models.UniqueConstraint(
+                fields=["notification", "channel"],
+                condition=models.Q(target__isnull=True),
+                name="delivery_once_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["notification", "channel", "target"],
+                condition=models.Q(target__isnull=False),
+                name="delivery_once_per_target",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_work"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.notification_id} · {self.status}"
+
+
+class NotificationPreference(models.Model):
+    """A user's channel choices. In-app is always on; no row means the defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preference",
+        verbose_name=_("user"),
+    )
+    email = models.BooleanField(_("send me e-mail"), default=True)
+    webhook = models.BooleanField(_("post my reminders to project group chats"), default=True)
+    weekly_digest = models.BooleanField(_("send me the weekly digest"), default=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
