@@ -85,19 +85,26 @@ def plan_project_visits(
     belong to people, not to the planner. Running it twice changes nothing.
     """
     today = today or timezone.localdate()
-    if context is None:
-        version = version_in_force(project.policy, on=today)
-        if version is None:
-            logger.warning("project %s: policy has no published version; nothing planned", project.pk)
-            return PlanResult()
-        context = PlanningContext.for_version(version)
-    desired = plan_visits(
-        project_spec(project),
-        context.spec,
-        today=today,
-        is_working_day=context.calendar.is_working_day,
-    )
     with transaction.atomic():
+        # Plan from the stored project under its row lock, never from the caller's
+        # copy: a run over all projects holding a copy read before a user's edit would
+        # otherwise put the old dates back, and two runs for one project would both
+        # create the same visits.
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        if context is None or context.version.policy_id != project.policy_id:
+            version = version_in_force(project.policy, on=today)
+            if version is None:
+                logger.warning(
+                    "project %s: policy has no published version; nothing planned", project.pk
+                )
+                return PlanResult()
+            context = PlanningContext.for_version(version)
+        desired = plan_visits(
+            project_spec(project),
+            context.spec,
+            today=today,
+            is_working_day=context.calendar.is_working_day,
+        )
         return _apply_plan(project, desired, context.version, today)
 
 
@@ -158,9 +165,7 @@ def _apply_plan(
             result.moved, ["window_start", "due_date", "policy_version", "updated_at"]
         )
     stale = [
-        visit.pk
-        for key, visit in existing.items()
-        if key not in wanted_keys and replannable(visit)
+        visit.pk for key, visit in existing.items() if key not in wanted_keys and replannable(visit)
     ]
     if stale:
         Visit.objects.filter(pk__in=stale).delete()
@@ -178,7 +183,6 @@ def plan_all_projects(*, today: datetime.date | None = None) -> dict[str, int]:
     projects = (
         Project.objects.exclude(status=ProjectStatus.CANCELLED)
         .select_related("policy")
-        .prefetch_related("holds")
         .order_by("pk")
     )
     for project in projects.iterator(chunk_size=500):
