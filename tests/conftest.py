@@ -43,37 +43,37 @@ def policy(db: None) -> Policy:
 
 @pytest.fixture
 def owner(db: None) -> User:
-    return UserFactory(username="owner", role=Role.PROJECT_MANAGER)
+    return UserFactory.create(username="owner", role=Role.PROJECT_MANAGER)
 
 
 @pytest.fixture
 def colleague(db: None) -> User:
-    return UserFactory(username="colleague", role=Role.MEMBER)
+    return UserFactory.create(username="colleague", role=Role.MEMBER)
 
 
 @pytest.fixture
 def outsider(db: None) -> User:
-    return UserFactory(username="outsider", role=Role.MEMBER)
+    return UserFactory.create(username="outsider", role=Role.MEMBER)
 
 
 @pytest.fixture
 def outsider_pm(db: None) -> User:
-    return UserFactory(username="outsider_pm", role=Role.PROJECT_MANAGER)
+    return UserFactory.create(username="outsider_pm", role=Role.PROJECT_MANAGER)
 
 
 @pytest.fixture
 def quality(db: None) -> User:
-    return UserFactory(username="quality", role=Role.QUALITY)
+    return UserFactory.create(username="quality", role=Role.QUALITY)
 
 
 @pytest.fixture
 def executive(db: None) -> User:
-    return UserFactory(username="executive", role=Role.EXECUTIVE)
+    return UserFactory.create(username="executive", role=Role.EXECUTIVE)
 
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+    return UserFactory.create(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
 
 
 @pytest.fixture
