@@ -259,3 +259,18 @@ def test_status_set_to_on_hold_directly_records_a_hold(project: Project) -> None
     assert list(resumed.holds.values_list("started_on", "ended_on")) == [
         (D("2026-04-15"), D("2026-06-20"))
     ]
+
+
+def test_new_manager_takes_over_the_planned_visits_of_the_old_one(project, outsider_pm) -> None:
+    from huifang.visits.models import Visit, VisitStatus
+
+    planned_before = set(
+        Visit.objects.filter(project=project, status=VisitStatus.PLANNED).values_list(
+            "pk", flat=True
+        )
+    )
+    update_project(project=project, manager=outsider_pm)
+    owners = set(
+        Visit.objects.filter(pk__in=planned_before).values_list("owner__username", flat=True)
+    )
+    assert owners == {"outsider_pm"}

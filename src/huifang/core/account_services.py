@@ -11,6 +11,13 @@ from huifang.core.errors import DomainError
 from huifang.core.models import Role, User
 
 
+def _apply_role(user: User, role: str) -> None:
+    """The Django admin site is the administrators' back office: the admin role opens
+    it (with every permission), no other role does."""
+    user.role = role
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+
+
 @transaction.atomic
 def create_user(
     *,
@@ -27,9 +34,9 @@ def create_user(
         username=username,
         display_name=display_name,
         email=email,
-        role=role,
         department=department,
     )
+    _apply_role(user, role)
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -64,10 +71,20 @@ def update_user(
     _keeps_an_admin(locked, acting=acting, role=role, is_active=is_active)
     locked.display_name = display_name
     locked.email = email
-    locked.role = role
+    _apply_role(locked, role)
     locked.department = department
     locked.is_active = is_active
-    locked.save(update_fields=["display_name", "email", "role", "department", "is_active"])
+    locked.save(
+        update_fields=[
+            "display_name",
+            "email",
+            "role",
+            "is_staff",
+            "is_superuser",
+            "department",
+            "is_active",
+        ]
+    )
     return locked
 
 

@@ -37,6 +37,7 @@ from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import create_customer
 from huifang.policy.services import ensure_default_policy
+from huifang.surveys.questionnaires import ensure_default_questionnaire
 from huifang.projects.models import Project
 from huifang.projects.services import (
     cancel_project,
@@ -196,6 +197,7 @@ class _Builder:
 
     def build(self) -> None:
         self.policy = ensure_default_policy()
+        ensure_default_questionnaire()
         self.make_users()
         self.make_customers()
         for plan in PLANS:

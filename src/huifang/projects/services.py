@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from huifang.core.errors import DomainError
 from huifang.projects.models import Membership, Project, ProjectHold, ProjectStatusChoices
+from huifang.visits.models import Visit, VisitStatus
 from huifang.visits.services import PlanResult, plan_project_visits
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ def update_project(
     """Change a project's fields; re-plan when a field that drives the plan changed."""
     locked = Project.objects.select_for_update().get(pk=project.pk)
     was_on_hold = locked.status == ProjectStatusChoices.ON_HOLD
+    previous_manager_id = locked.manager_id
     for name, value in changes.items():
         setattr(locked, name, value)
     _check_dates(locked)
@@ -76,6 +78,12 @@ def update_project(
     if not {"manager", "manager_id"}.isdisjoint(changes):
         # The manager is on the team implicitly, never also as a member row.
         locked.memberships.filter(user_id=locked.manager_id).delete()
+        if locked.manager_id != previous_manager_id:
+            # Visits the planner gave the old manager follow the plan to the new one;
+            # visits somebody scheduled or was handed keep their owner.
+            Visit.objects.filter(
+                project=locked, status=VisitStatus.PLANNED, owner_id=previous_manager_id
+            ).update(owner_id=locked.manager_id, updated_at=timezone.now())
     if PLANNING_FIELDS.isdisjoint(changes):
         return locked, PlanResult()
     return locked, plan_project_visits(project=locked, today=today)

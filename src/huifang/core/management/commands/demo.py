@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils.translation import gettext as _
 
 from huifang.core.demo import (
@@ -47,8 +48,13 @@ class Command(BaseCommand):
             )
             return
         started = time.monotonic()
-        # One transaction: a failed rebuild leaves the previous data in place.
-        with transaction.atomic():
+        # One transaction: a failed rebuild leaves the previous data in place. The demo
+        # customers are invented: whatever the services would e-mail them (survey
+        # invitations, reminders) is dropped rather than sent or printed.
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+            transaction.atomic(),
+        ):
             if reset:
                 reset_demo_data()
             summary = build_demo()
