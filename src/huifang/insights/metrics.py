@@ -1,0 +1,335 @@
+"""The evaluation metrics of DESIGN.md ("Metric definitions"), in one module.
+
+:func:`summary` is the one entry point (pages, reviews, exports and the REST endpoint
+``GET /api/v1/metrics/summary`` call it). Every figure is computed by the database
+(conditional ``Count``/``Avg`` aggregates and ``Exists`` subqueries) over querysets
+scoped by :mod:`huifang.core.access`, so a member sees only their projects' figures;
+the number of queries is fixed (seven) whatever the data size.
+
+Ratios are floats 0–1, CSAT 0–100, NPS −100…100, and ``None`` when the denominator
+is zero. The period ``date_from``–``date_to`` is inclusive and applies as follows:
+
+* visits_due, visits_done_on_time, on_time_rate, completion_rate — visits whose
+  **due date** is in the period, not cancelled. On time: done with
+  ``completed_on <= due_date``; completion: done (on time or late) / due.
+* overdue_open — visits due in the period, neither done nor cancelled (a ``missed``
+  visit counts), with ``due_date < today``.
+* coverage_rate — projects *active in the period* (status active, on hold or
+  completed, started on or before ``date_to`` and not ended before ``date_from``,
+  start = actual else planned start, end = actual else planned end) that have at
+  least one visit **completed** in the period / projects active in the period.
+* csat, avg_satisfaction, nps — feedback **received** in the period (visit records and
+  survey responses alike). CSAT and the average use rows with an overall satisfaction;
+  NPS uses rows with a likelihood to recommend (9–10 promoters, 0–6 detractors).
+* actions_created — actions whose **creation date** is in the period;
+  actions_closed — actions verified effective with ``closed_on`` in the period;
+  action_closure_rate — of the actions created in the period, the share already
+  verified effective; actions_overdue — actions due in the period still open
+  (open / in progress / reopened) with ``due_date < today``.
+* verification_effective_rate — verdicts recorded in **submitted** visit records with
+  ``verified_on`` in the period: effective / (effective + not effective);
+  "not yet verifiable" verdicts are not verdicts and are left out.
+* record_completeness — submitted records of visits **due** in the period whose four
+  content sections of the policy (三) are all filled / submitted records:
+  progress = ``work_completed`` not empty; problems = at least one problem row;
+  feedback = at least one feedback row; improvement = at least one action raised in
+  the record or one verification made in it. The record form has no "no problems"
+  flag, so a quiet visit without problems or actions counts as incomplete: the
+  metric measures whether records cover the whole content the policy asks for.
+* survey_response_rate — invitations **sent** in the period that were answered /
+  invitations sent in the period (``None`` while the surveys app has no invitations).
+
+Filters: ``project``, ``manager``, ``customer`` (objects or ids), ``department`` (the
+project's department) and ``phase`` (the visit's phase; for feedback, actions,
+verifications and invitations the phase of the visit they came from — actions not
+raised at a visit are left out when a phase is given).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from huifang.core.access import project_scope
+
+if TYPE_CHECKING:
+    from huifang.core.access import AnyUser
+
+Metrics = dict[str, float | int | None]
+
+METRIC_NAMES: tuple[str, ...] = (
+    "visits_due",
+    "visits_done_on_time",
+    "on_time_rate",
+    "completion_rate",
+    "overdue_open",
+    "coverage_rate",
+    "csat",
+    "avg_satisfaction",
+    "nps",
+    "actions_created",
+    "actions_closed",
+    "action_closure_rate",
+    "actions_overdue",
+    "verification_effective_rate",
+    "record_completeness",
+    "survey_response_rate",
+)
+
+ACTIVE_PROJECT_STATUSES = ("active", "on_hold", "completed")
+
+
+def _pk(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+class Scope:
+    """The user's scope plus the dimension filters, as ``Q`` objects for any model
+    given its lookup path to the project (and to the visit, for ``phase``)."""
+
+    def __init__(
+        self,
+        *,
+        user: AnyUser,
+        project: Any = None,
+        manager: Any = None,
+        customer: Any = None,
+        department: str | None = None,
+        phase: str | None = None,
+    ) -> None:
+        self.user = user
+        self.project = _pk(project)
+        self.manager = _pk(manager)
+        self.customer = _pk(customer)
+        self.department = department or None
+        self.phase = phase or None
+
+    def q(self, project_path: str, visit_path: str | None) -> Q:
+        prefix = f"{project_path}__" if project_path else ""
+        q = project_scope(self.user, project_path)
+        if self.project is not None:
+            q &= Q(**{f"{prefix}pk": self.project})
+        if self.manager is not None:
+            q &= Q(**{f"{prefix}manager_id": self.manager})
+        if self.customer is not None:
+            q &= Q(**{f"{prefix}customer_id": self.customer})
+        if self.department is not None:
+            q &= Q(**{f"{prefix}department": self.department})
+        if self.phase is not None:
+            if visit_path is None:
+                return Q(pk__in=[])
+            q &= Q(**{f"{visit_path}__phase" if visit_path else "phase": self.phase})
+        return q
+
+
+def ratio(numerator: int | None, denominator: int | None) -> float | None:
+    if not denominator:
+        return None
+    return (numerator or 0) / denominator
+
+
+def visit_figures(
+    scope: Scope, date_from: datetime.date, date_to: datetime.date, today: datetime.date
+) -> Metrics:
+    from huifang.visits.models import Visit
+
+    due = Q(due_date__range=(date_from, date_to)) & ~Q(status="cancelled")
+    done = due & Q(status="done")
+    row = Visit.objects.filter(scope.q("project", "")).aggregate(
+        due=Count("pk", filter=due),
+        done=Count("pk", filter=done),
+        on_time=Count("pk", filter=done & Q(completed_on__lte=F("due_date"))),
+        overdue=Count("pk", filter=due & ~Q(status="done") & Q(due_date__lt=today)),
+    )
+    return {
+        "visits_due": row["due"],
+        "visits_done_on_time": row["on_time"],
+        "on_time_rate": ratio(row["on_time"], row["due"]),
+        "completion_rate": ratio(row["done"], row["due"]),
+        "overdue_open": row["overdue"],
+    }
+
+
+def active_projects(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> Any:
+    from huifang.projects.models import Project
+
+    return (
+        Project.objects.filter(scope.q("", None) if scope.phase is None else _no_phase(scope))
+        .annotate(
+            _start=Coalesce("actual_start", "planned_start"),
+            _end=Coalesce("actual_end", "planned_end"),
+        )
+        .filter(status__in=ACTIVE_PROJECT_STATUSES, _start__lte=date_to)
+        .filter(Q(_end__isnull=True) | Q(_end__gte=date_from))
+    )
+
+
+def _no_phase(scope: Scope) -> Q:
+    # A project has no phase: the phase filter applies to the visits counted.
+    return Scope(
+        user=scope.user,
+        project=scope.project,
+        manager=scope.manager,
+        customer=scope.customer,
+        department=scope.department,
+    ).q("", None)
+
+
+def coverage_rate(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> float | None:
+    from huifang.visits.models import Visit
+
+    visited = Visit.objects.filter(
+        project=OuterRef("pk"), status="done", completed_on__range=(date_from, date_to)
+    )
+    if scope.phase is not None:
+        visited = visited.filter(phase=scope.phase)
+    row = active_projects(scope, date_from, date_to).aggregate(
+        active=Count("pk"), covered=Count("pk", filter=Q(Exists(visited)))
+    )
+    return ratio(row["covered"], row["active"])
+
+
+def feedback_figures(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> Metrics:
+    from huifang.visits.models import Feedback
+
+    rated = Q(overall_satisfaction__isnull=False)
+    scored = Q(likelihood_to_recommend__isnull=False)
+    row = Feedback.objects.filter(
+        scope.q("project", "visit"), received_on__range=(date_from, date_to)
+    ).aggregate(
+        rated=Count("pk", filter=rated),
+        satisfied=Count("pk", filter=rated & Q(overall_satisfaction__gte=4)),
+        average=Avg("overall_satisfaction"),
+        scored=Count("pk", filter=scored),
+        promoters=Count("pk", filter=scored & Q(likelihood_to_recommend__gte=9)),
+        detractors=Count("pk", filter=scored & Q(likelihood_to_recommend__lte=6)),
+    )
+    csat = ratio(row["satisfied"], row["rated"])
+    promoters = ratio(row["promoters"], row["scored"])
+    detractors = ratio(row["detractors"], row["scored"])
+    return {
+        "csat": None if csat is None else csat * 100,
+        "avg_satisfaction": None if row["average"] is None else float(row["average"]),
+        "nps": None if promoters is None or detractors is None else (promoters - detractors) * 100,
+    }
+
+
+def action_figures(
+    scope: Scope, date_from: datetime.date, date_to: datetime.date, today: datetime.date
+) -> Metrics:
+    from huifang.actions.models import OPEN_ACTION_STATUSES, ImprovementAction
+
+    created = Q(created_at__date__range=(date_from, date_to))
+    closed = Q(status="verified_effective")
+    row = ImprovementAction.objects.filter(scope.q("project", "record__visit")).aggregate(
+        created=Count("pk", filter=created),
+        created_closed=Count("pk", filter=created & closed),
+        closed=Count("pk", filter=closed & Q(closed_on__range=(date_from, date_to))),
+        overdue=Count(
+            "pk",
+            filter=Q(status__in=OPEN_ACTION_STATUSES, due_date__range=(date_from, date_to))
+            & Q(due_date__lt=today),
+        ),
+    )
+    return {
+        "actions_created": row["created"],
+        "actions_closed": row["closed"],
+        "action_closure_rate": ratio(row["created_closed"], row["created"]),
+        "actions_overdue": row["overdue"],
+    }
+
+
+def verification_effective_rate(
+    scope: Scope, date_from: datetime.date, date_to: datetime.date
+) -> float | None:
+    from huifang.actions.models import ActionVerification
+
+    row = ActionVerification.objects.filter(
+        scope.q("action__project", "record__visit"),
+        record__status="submitted",
+        verified_on__range=(date_from, date_to),
+    ).aggregate(
+        verified=Count("pk", filter=Q(result__in=("effective", "not_effective"))),
+        effective=Count("pk", filter=Q(result="effective")),
+    )
+    return ratio(row["effective"], row["verified"])
+
+
+def complete_record_filter() -> Q:
+    """The four content sections of a record, filled (see the module docstring)."""
+    from huifang.actions.models import ActionVerification, ImprovementAction
+    from huifang.visits.models import Feedback, Problem
+
+    def has(model: Any) -> Exists:
+        return Exists(model.objects.filter(record=OuterRef("pk")))
+
+    return (
+        ~Q(work_completed="")
+        & Q(has(Problem))
+        & Q(has(Feedback))
+        & (Q(has(ImprovementAction)) | Q(has(ActionVerification)))
+    )
+
+
+def record_completeness(
+    scope: Scope, date_from: datetime.date, date_to: datetime.date
+) -> float | None:
+    from huifang.visits.models import VisitRecord
+
+    row = VisitRecord.objects.filter(
+        scope.q("visit__project", "visit"),
+        status="submitted",
+        visit__due_date__range=(date_from, date_to),
+    ).aggregate(submitted=Count("pk"), complete=Count("pk", filter=complete_record_filter()))
+    return ratio(row["complete"], row["submitted"])
+
+
+def survey_response_rate(
+    scope: Scope, date_from: datetime.date, date_to: datetime.date
+) -> float | None:
+    # Imported lazily: the surveys app is optional for these figures.
+    try:
+        from huifang.surveys.models import SurveyInvitation
+    except ImportError:  # pragma: no cover - surveys not installed
+        return None
+    row = SurveyInvitation.objects.filter(
+        scope.q("project", "visit"), sent_at__date__range=(date_from, date_to)
+    ).aggregate(sent=Count("pk"), answered=Count("pk", filter=Q(responded_at__isnull=False)))
+    return ratio(row["answered"], row["sent"])
+
+
+def summary(
+    *,
+    user: AnyUser,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    project: Any = None,
+    manager: Any = None,
+    customer: Any = None,
+    department: str | None = None,
+    phase: str | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, float | int | None]:
+    """Every metric of DESIGN.md for the period and filters, as the user may see it."""
+    today = today or timezone.localdate()
+    scope = Scope(
+        user=user,
+        project=project,
+        manager=manager,
+        customer=customer,
+        department=department,
+        phase=phase,
+    )
+    figures: Metrics = {}
+    figures.update(visit_figures(scope, date_from, date_to, today))
+    figures["coverage_rate"] = coverage_rate(scope, date_from, date_to)
+    figures.update(feedback_figures(scope, date_from, date_to))
+    figures.update(action_figures(scope, date_from, date_to, today))
+    figures["verification_effective_rate"] = verification_effective_rate(scope, date_from, date_to)
+    figures["record_completeness"] = record_completeness(scope, date_from, date_to)
+    figures["survey_response_rate"] = survey_response_rate(scope, date_from, date_to)
+    return {name: figures[name] for name in METRIC_NAMES}

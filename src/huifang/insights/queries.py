@@ -1,0 +1,392 @@
+"""Reads behind the evaluation pages: the dashboard's series, scorecards, the feedback
+summary and a project's follow-up report. Every read is a fixed number of queries
+(grouped aggregates and subqueries), whatever the number of rows."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+
+from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
+from huifang.core.models import Role, User
+from huifang.insights import metrics
+from huifang.policy.models import Policy, PolicyVersion
+from huifang.policy.queries import version_in_force
+from huifang.projects.models import Membership, Project
+from huifang.visits.models import (
+    Feedback,
+    Problem,
+    ProblemCategory,
+    Severity,
+    Visit,
+    VisitRecord,
+)
+
+if TYPE_CHECKING:
+    from huifang.core.access import AnyUser
+
+MAX_MONTHS = 24
+AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-7", 0, 7),
+    ("8-30", 8, 30),
+    ("31-90", 31, 90),
+    ("90+", 91, None),
+)
+
+
+def month_starts(date_from: datetime.date, date_to: datetime.date) -> list[datetime.date]:
+    """The first day of every month the period touches (at most MAX_MONTHS, the last)."""
+    months: list[datetime.date] = []
+    current = date_from.replace(day=1)
+    while current <= date_to:
+        months.append(current)
+        current = (current + datetime.timedelta(days=32)).replace(day=1)
+    return months[-MAX_MONTHS:]
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+
+def _month_key(value: Any) -> str:
+    return f"{value:%Y-%m}" if value is not None else ""
+
+
+def policy_targets(today: datetime.date) -> dict[str, float | None]:
+    """Targets of the default policy's version in force (none without a policy)."""
+    policy = Policy.objects.filter(is_default=True).first()
+    version = version_in_force(policy, on=today) if policy else None
+    if version is None:
+        return {"on_time_rate": None, "csat": None, "nps": None, "closure_days": None}
+    return {
+        "on_time_rate": float(version.target_on_time_rate),
+        "csat": float(version.target_csat),
+        "nps": float(version.target_nps),
+        "closure_days": float(version.target_action_closure_days),
+    }
+
+
+def dashboard(
+    *, user: AnyUser, date_from: datetime.date, date_to: datetime.date, today: datetime.date
+) -> dict[str, Any]:
+    """Everything the dashboard draws, scoped to what ``user`` may see."""
+    months = month_starts(date_from, date_to)
+    scope = metrics.Scope(user=user)
+    visits = Visit.objects.visible_to(user).filter(due_date__range=(date_from, date_to))
+    by_month = {
+        _month_key(row["month"]): row
+        for row in visits.exclude(status="cancelled")
+        .annotate(month=TruncMonth("due_date"))
+        .values("month")
+        .order_by("month")
+        .annotate(
+            due=Count("pk"),
+            done_on_time=Count("pk", filter=Q(status="done", completed_on__lte=F("due_date"))),
+        )
+    }
+    feedback = {
+        _month_key(row["month"]): row
+        for row in Feedback.objects.visible_to(user)
+        .filter(received_on__range=(date_from, date_to))
+        .annotate(month=TruncMonth("received_on"))
+        .values("month")
+        .order_by("month")
+        .annotate(
+            rated=Count("pk", filter=Q(overall_satisfaction__isnull=False)),
+            satisfied=Count("pk", filter=Q(overall_satisfaction__gte=4)),
+            scored=Count("pk", filter=Q(likelihood_to_recommend__isnull=False)),
+            promoters=Count("pk", filter=Q(likelihood_to_recommend__gte=9)),
+            detractors=Count("pk", filter=Q(likelihood_to_recommend__lte=6)),
+        )
+    }
+    series: list[dict[str, Any]] = []
+    for month in months:
+        key = _month_key(month)
+        visit_row = by_month.get(key, {})
+        fb = feedback.get(key, {})
+        scored = fb.get("scored", 0)
+        csat = metrics.ratio(fb.get("satisfied"), fb.get("rated"))
+        series.append(
+            {
+                "month": key,
+                "due_from": month.isoformat(),
+                "due_to": month_end(month).isoformat(),
+                "on_time_rate": metrics.ratio(visit_row.get("done_on_time"), visit_row.get("due")),
+                "coverage_rate": metrics.coverage_rate(scope, month, month_end(month)),
+                "csat": None if csat is None else csat * 100,
+                "nps": None
+                if not scored
+                else (fb.get("promoters", 0) - fb.get("detractors", 0)) * 100 / scored,
+            }
+        )
+    problems = _labelled(
+        Problem.objects.visible_to(user)
+        .filter(created_at__date__range=(date_from, date_to))
+        .values("category", "severity")
+        .order_by("category", "severity")
+        .annotate(count=Count("pk"))
+    )
+    actions = ImprovementAction.objects.visible_to(user)
+    funnel_counts = {
+        row["status"]: row["count"]
+        for row in actions.filter(created_at__date__range=(date_from, date_to))
+        .values("status")
+        .order_by("status")
+        .annotate(count=Count("pk"))
+    }
+    ageing_row = actions.filter(status__in=OPEN_ACTION_STATUSES).aggregate(
+        **{
+            label: Count("pk", filter=_age_filter(today, low, high))
+            for label, low, high in AGEING_BUCKETS
+        }
+    )
+    return {
+        "months": series,
+        "targets": policy_targets(today),
+        "summary": metrics.summary(user=user, date_from=date_from, date_to=date_to, today=today),
+        "problems": problems,
+        "funnel": [
+            {
+                "status": status.value,
+                "label": str(status.label),
+                "count": funnel_counts.get(status, 0),
+            }
+            for status in ActionStatus
+        ],
+        "ageing": [{"bucket": label, "count": ageing_row[label]} for label, _, _ in AGEING_BUCKETS],
+        "overdue_visits": Visit.objects.visible_to(user).overdue(today).count(),
+        "overdue_actions": actions.overdue(today).count(),
+    }
+
+
+def _labelled(rows: Any) -> list[dict[str, Any]]:
+    """Grouped problem rows with the category's and severity's display names."""
+    categories = dict(ProblemCategory.choices)
+    severities = dict(Severity.choices)
+    return [
+        {
+            **row,
+            "category_label": str(categories.get(row["category"], row["category"])),
+            "severity_label": str(severities.get(row.get("severity"), row.get("severity", ""))),
+        }
+        for row in rows
+    ]
+
+
+def _age_filter(today: datetime.date, low: int, high: int | None) -> Q:
+    """Open actions created between ``high`` and ``low`` days ago."""
+    q = Q(created_at__date__lte=today - datetime.timedelta(days=low))
+    if high is not None:
+        q &= Q(created_at__date__gte=today - datetime.timedelta(days=high))
+    return q
+
+
+# --- Scorecards -------------------------------------------------------------------------
+
+
+def _count(queryset: QuerySet[Any]) -> Coalesce:
+    """``SELECT COUNT(*)`` of a correlated subquery (no GROUP BY, one value)."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _average(queryset: QuerySet[Any], field: str) -> Subquery:
+    averaged = queryset.order_by().annotate(
+        a=Func(F(field), function="AVG", output_field=FloatField())
+    )
+    return Subquery(averaged.values("a"), output_field=FloatField())
+
+
+SCORECARD_SORTS: dict[str, tuple[str, ...] | str] = {
+    "name": ("username",),
+    "role": ("role", "username"),
+    "visits": "visits_owned",
+    "on_time": "visits_on_time",
+    "on_time_rate": "on_time_rate",
+    "completeness": "record_completeness",
+    "actions": "actions_closed_on_time",
+    "satisfaction": "avg_satisfaction",
+}
+
+
+def scorecards(*, date_from: datetime.date, date_to: datetime.date) -> QuerySet[User]:
+    """One row per project manager and member with their figures for the period:
+    visits they own due in the period (not cancelled) and those done on time; the
+    share of their submitted records (of those visits) with all four sections
+    filled; their actions verified effective in the period whose work was done by
+    the due date; the average overall satisfaction received in the period on the
+    projects they manage or belong to."""
+    owned = Visit.objects.filter(
+        owner=OuterRef("pk"), due_date__range=(date_from, date_to)
+    ).exclude(status="cancelled")
+    records = VisitRecord.objects.filter(
+        visit__owner=OuterRef("pk"),
+        visit__due_date__range=(date_from, date_to),
+        status="submitted",
+    )
+    complete = records.filter(metrics.complete_record_filter())
+    closed_on_time = ImprovementAction.objects.filter(
+        owner=OuterRef("pk"),
+        status=ActionStatus.VERIFIED_EFFECTIVE,
+        closed_on__range=(date_from, date_to),
+        done_on__lte=F("due_date"),
+    )
+    their_projects = Q(project__manager_id=OuterRef("pk")) | Q(
+        project_id__in=Membership.objects.filter(user_id=OuterRef(OuterRef("pk"))).values(
+            "project_id"
+        )
+    )
+    feedback = Feedback.objects.filter(their_projects, received_on__range=(date_from, date_to))
+    users = User.objects.filter(is_active=True, role__in=(Role.PROJECT_MANAGER, Role.MEMBER))
+    return users.annotate(
+        visits_owned=_count(owned),
+        visits_on_time=_count(owned.filter(status="done", completed_on__lte=F("due_date"))),
+        records_submitted=_count(records),
+        records_complete=_count(complete),
+        actions_closed_on_time=_count(closed_on_time),
+        avg_satisfaction=_average(feedback, "overall_satisfaction"),
+    ).annotate(
+        on_time_rate=_safe_divide("visits_on_time", "visits_owned"),
+        record_completeness=_safe_divide("records_complete", "records_submitted"),
+    )
+
+
+def _safe_divide(numerator: str, denominator: str) -> Any:
+    from django.db.models import Case, When
+    from django.db.models.functions import Cast
+
+    return Case(
+        When(
+            **{f"{denominator}__gt": 0},
+            then=Cast(numerator, FloatField()) / Cast(denominator, FloatField()),
+        ),
+        default=None,
+        output_field=FloatField(),
+    )
+
+
+# --- Feedback summary and project report -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackGroup:
+    key: str
+    label: str
+    rows: list[Feedback]
+
+
+def feedback_texts(
+    *, user: AnyUser, date_from: datetime.date, date_to: datetime.date
+) -> QuerySet[Feedback]:
+    """Feedback of the period that says something in words (evaluation, suggestions
+    or requirement changes), with what grouping needs, in one query."""
+    said = ~Q(evaluation="") | ~Q(suggestions="") | ~Q(requirement_changes="")
+    return (
+        Feedback.objects.visible_to(user)
+        .filter(said, received_on__range=(date_from, date_to))
+        .select_related("project__customer", "respondent", "visit")
+        .order_by("project__customer__name", "project__code", "-received_on", "-id")
+    )
+
+
+def problem_categories(
+    *, user: AnyUser, date_from: datetime.date, date_to: datetime.date
+) -> list[dict[str, Any]]:
+    return _labelled(
+        Problem.objects.visible_to(user)
+        .filter(created_at__date__range=(date_from, date_to))
+        .values("category")
+        .order_by("category")
+        .annotate(
+            count=Count("pk"),
+            from_customer=Count("pk", filter=Q(raised_by="customer")),
+            resolved=Count("pk", filter=Q(status="resolved")),
+        )
+    )
+
+
+def project_report(project: Project, *, today: datetime.date) -> dict[str, Any]:
+    """A project's follow-up report: its visits, satisfaction over time, problems and
+    actions with their verification."""
+    visits = project.visits.aggregate(
+        planned=Count("pk", filter=~Q(status="cancelled")),
+        done=Count("pk", filter=Q(status="done")),
+        on_time=Count("pk", filter=Q(status="done", completed_on__lte=F("due_date"))),
+        missed=Count("pk", filter=Q(status="missed")),
+        cancelled=Count("pk", filter=Q(status="cancelled")),
+    )
+    problems = project.problems.aggregate(
+        found=Count("pk"), resolved=Count("pk", filter=Q(status="resolved"))
+    )
+    actions = project.actions.aggregate(
+        total=Count("pk", distinct=True),
+        verified_effective=Count(
+            "pk", distinct=True, filter=Q(status=ActionStatus.VERIFIED_EFFECTIVE)
+        ),
+        open=Count("pk", distinct=True, filter=Q(status__in=OPEN_ACTION_STATUSES)),
+        awaiting=Count("pk", distinct=True, filter=Q(status=ActionStatus.DONE)),
+        ineffective_verdicts=Count(
+            "verifications", filter=Q(verifications__result="not_effective")
+        ),
+    )
+    satisfaction = list(
+        project.feedback.filter(overall_satisfaction__isnull=False)
+        .order_by("received_on", "id")
+        .values("received_on", "overall_satisfaction", "likelihood_to_recommend")
+    )
+    return {
+        "visits": visits,
+        "on_time_rate": metrics.ratio(visits["on_time"], visits["planned"]),
+        "problems": problems,
+        "actions": actions,
+        "satisfaction": [
+            {
+                "date": row["received_on"].isoformat(),
+                "overall": row["overall_satisfaction"],
+                "recommend": row["likelihood_to_recommend"],
+            }
+            for row in satisfaction
+        ],
+        "action_list": list(
+            project.actions.select_related("owner").prefetch_related("verifications")
+        ),
+    }
+
+
+# --- Acknowledgements ----------------------------------------------------------------------
+
+
+def version_to_acknowledge(today: datetime.date) -> PolicyVersion | None:
+    policy = Policy.objects.filter(is_default=True).first()
+    return version_in_force(policy, on=today) if policy else None
+
+
+def staff_acknowledgements(version: PolicyVersion) -> QuerySet[User]:
+    """Active staff with whether (and when) they acknowledged ``version``."""
+    from huifang.insights.models import PolicyAcknowledgement
+
+    acked = PolicyAcknowledgement.objects.filter(user=OuterRef("pk"), version=version)
+    return (
+        User.objects.filter(is_active=True)
+        .annotate(
+            acknowledged=Exists(acked),
+            acknowledged_at=Subquery(acked.values("acknowledged_at")[:1]),
+        )
+        .order_by("acknowledged", "username")
+    )
