@@ -1,0 +1,68 @@
+"""What every router shares: the caller, pagination, error responses, lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from ninja import Field, Path, Schema
+from ninja.pagination import LimitOffsetPagination
+
+if TYPE_CHECKING:
+    from huifang.core.models import User
+
+M = TypeVar("M", bound=Model)
+
+MAX_LIMIT = 100
+
+
+class ErrorOut(Schema):
+    detail: str | list[dict[str, Any]]
+
+
+# Documented on every operation, so a client (and schemathesis) knows each status.
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: ErrorOut, 409: ErrorOut}
+
+
+class Paginator(LimitOffsetPagination):
+    """``{"items": [...], "count": N}`` with ``?limit=`` (1–100) and ``?offset=``."""
+
+    class Input(Schema):
+        limit: int = Field(25, ge=1, le=MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=10_000_000)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=MAX_LIMIT, **kwargs)
+
+
+def caller(request: HttpRequest) -> User:
+    """The authenticated user (bearer token or session)."""
+    user = getattr(request, "auth", None) or request.user
+    return user  # type: ignore[return-value]
+
+
+def get_visible(queryset: QuerySet[M], pk: int) -> M:
+    """The object if the caller may see it, else 404 (an outsider learns nothing)."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def visible_pk(queryset: QuerySet[M], pk: int | None) -> M | None:
+    """An optional reference by id in a request body or filter: unknown or invisible
+    ids are refused with 404, like a path id."""
+    if pk is None:
+        return None
+    return get_visible(queryset, pk)
+
+
+# Ids are bounded so an absurd number answers 422, never a database overflow.
+ID_MAX = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
+
+# PostgreSQL refuses NUL characters in text: refuse them at the door (422).
+NO_NUL = r"^[^\x00]*$"
