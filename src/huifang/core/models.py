@@ -41,3 +41,31 @@ class User(AbstractUser):
     def sees_everything(self) -> bool:
         """Admins, quality managers and executives see every project."""
         return self.role in {Role.ADMIN, Role.QUALITY, Role.EXECUTIVE} or self.is_superuser
+
+
+class CalendarFeed(models.Model):
+    """A user's personal iCal feed: a secret URL that calendar apps subscribe to.
+
+    Only the SHA-256 of the token is kept, so the URL is shown once, when it is made;
+    revoking keeps the row (with ``revoked_at``) and any new token replaces the hash."""
+
+    user = models.OneToOneField(
+        "core.User",
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {_('revoked') if self.revoked_at else _('active')}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -36,6 +36,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("surveys:tracking", _("Surveys"), "surveys"),
     NavItem("insights:dashboard", _("Dashboard"), "insights"),
     NavItem("policy:current", _("Policy"), "policy"),
+    NavItem("transfer:index", _("Import / export"), "transfer"),
     NavItem("accounts:users", _("Users"), "users", access.can_manage_users),
 )
 

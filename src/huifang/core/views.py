@@ -4,16 +4,36 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from huifang.actions.queries import home_actions
 from huifang.core.access import signed_in_user
-from huifang.visits.queries import home_visits
+from huifang.visits.queries import (
+    HOME_LIST_LIMIT,
+    home_visits,
+    recent_records,
+    visits_to_schedule,
+)
 
 
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", home_visits(user=signed_in_user(request)))
+    """My work: visits due and overdue, visits to schedule, my actions, actions
+    awaiting verification and recent records, each a click from where it is handled.
+    A fixed number of queries, however many projects the user has."""
+    user = signed_in_user(request)
+    today = timezone.localdate()
+    to_schedule = visits_to_schedule(user=user, today=today)
+    context = {
+        **home_visits(user=user, today=today),
+        **home_actions(user=user, today=today),
+        "to_schedule": to_schedule[:HOME_LIST_LIMIT],
+        "to_schedule_more": len(to_schedule) > HOME_LIST_LIMIT,
+        "recent_records": recent_records(user=user),
+    }
+    return render(request, "core/home.html", context)
 
 
 @require_GET

@@ -10,12 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huifang.core.access import sees_all_projects
-from huifang.visits.models import Visit, VisitQuerySet
+from huifang.visits.models import RecordStatus, Visit, VisitQuerySet, VisitRecord, VisitStatus
 
 if TYPE_CHECKING:
     from huifang.core.models import User
 
 HOME_LIST_LIMIT = 50
+HOME_RECENT_RECORDS = 10
 
 
 def my_visits(user: User) -> VisitQuerySet:
@@ -50,3 +51,25 @@ def home_visits(*, user: User, today: datetime.date | None = None) -> dict[str, 
         "due_soon": due_soon[:HOME_LIST_LIMIT],
         "due_soon_more": len(due_soon) > HOME_LIST_LIMIT,
     }
+
+
+def visits_to_schedule(*, user: User, today: datetime.date) -> list[Visit]:
+    """Planned visits whose window has opened, of projects the user manages or owned
+    by the user: someone has to fix a date with the customer."""
+    return list(
+        Visit.objects.visible_to(user)
+        .filter(status=VisitStatus.PLANNED, window_start__lte=today)
+        .filter(Q(owner=user) | Q(project__manager=user))
+        .select_related("project", "owner")
+        .order_by("due_date", "pk")[: HOME_LIST_LIMIT + 1]
+    )
+
+
+def recent_records(*, user: User, limit: int = HOME_RECENT_RECORDS) -> list[VisitRecord]:
+    """The latest submitted records of the projects the user sees."""
+    return list(
+        VisitRecord.objects.visible_to(user)
+        .filter(status=RecordStatus.SUBMITTED)
+        .select_related("visit__project", "recorded_by")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )

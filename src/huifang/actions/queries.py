@@ -1,0 +1,176 @@
+"""Reads of improvement actions that the board, the list, the detail page and the
+home page share. Every query starts from ``visible_to(user)``."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+
+from huifang.actions.models import (
+    ActionStatus,
+    ActionVerification,
+    ImprovementAction,
+    ImprovementActionQuerySet,
+)
+from huifang.visits.models import Visit, VisitStatus
+
+if TYPE_CHECKING:
+    from huifang.core.models import User
+
+# Cards shown per board column; the list page shows the rest.
+BOARD_COLUMN_LIMIT = 50
+HOME_ACTION_LIMIT = 50
+
+BOARD_COLUMNS = (
+    ActionStatus.OPEN,
+    ActionStatus.IN_PROGRESS,
+    ActionStatus.DONE,
+    ActionStatus.VERIFIED_EFFECTIVE,
+    ActionStatus.REOPENED,
+)
+
+
+@dataclass(frozen=True)
+class ActionFilters:
+    """What the filter form asks for; every field is optional."""
+
+    status: str = ""
+    owner_id: int | None = None
+    project_id: int | None = None
+    due_from: datetime.date | None = None
+    due_to: datetime.date | None = None
+    overdue_only: bool = False
+    mine: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    status: ActionStatus
+    actions: list[ImprovementAction]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.actions)
+
+
+def visible_actions(user: User) -> ImprovementActionQuerySet:
+    return ImprovementAction.objects.visible_to(user).select_related(
+        "project", "project__customer", "owner"
+    )
+
+
+def filter_actions(
+    user: User, filters: ActionFilters, *, today: datetime.date
+) -> ImprovementActionQuerySet:
+    actions = visible_actions(user)
+    if filters.status:
+        actions = actions.filter(status=filters.status)
+    if filters.owner_id is not None:
+        actions = actions.filter(owner_id=filters.owner_id)
+    if filters.project_id is not None:
+        actions = actions.filter(project_id=filters.project_id)
+    if filters.due_from is not None:
+        actions = actions.filter(due_date__gte=filters.due_from)
+    if filters.due_to is not None:
+        actions = actions.filter(due_date__lte=filters.due_to)
+    if filters.overdue_only:
+        actions = actions.overdue(today)
+    if filters.mine:
+        actions = actions.filter(owner=user)
+    if filters.search:
+        actions = actions.filter(
+            Q(description__icontains=filters.search)
+            | Q(project__code__icontains=filters.search)
+            | Q(project__name__icontains=filters.search)
+        )
+    return actions
+
+
+def action_board(user: User, filters: ActionFilters, *, today: datetime.date) -> list[BoardColumn]:
+    """One column per status, each with its first cards (soonest due first; the
+    verified column most recently closed first) and its full count. A fixed number of
+    queries: one count, one per column."""
+    actions = filter_actions(user, filters, today=today)
+    counts = dict(
+        actions.order_by()
+        .values_list("status")
+        .annotate(total=Count("pk"))
+        .values_list("status", "total")
+    )
+    columns = []
+    for status in BOARD_COLUMNS:
+        if filters.status and status != filters.status:
+            continue
+        column = actions.filter(status=status)
+        if status == ActionStatus.VERIFIED_EFFECTIVE:
+            column = column.order_by("-closed_on", "-pk")
+        else:
+            column = column.order_by("due_date", "pk")
+        columns.append(
+            BoardColumn(
+                status=status,
+                actions=list(column[:BOARD_COLUMN_LIMIT]),
+                count=counts.get(status, 0),
+            )
+        )
+    return columns
+
+
+def action_detail(user: User, pk: int) -> ImprovementActionQuerySet:
+    """The action with its origin and its verification history (404 is the caller's)."""
+    verifications = ActionVerification.objects.select_related(
+        "record__visit", "verified_by"
+    ).order_by("verified_on", "pk")
+    return (
+        visible_actions(user)
+        .select_related("record__visit", "problem", "feedback", "created_by")
+        .prefetch_related(Prefetch("verifications", queryset=verifications))
+        .filter(pk=pk)
+    )
+
+
+def _next_open_visit() -> Subquery:
+    return Subquery(
+        Visit.objects.filter(
+            project=OuterRef("project"),
+            status__in=[VisitStatus.PLANNED, VisitStatus.SCHEDULED],
+        )
+        .order_by("due_date", "pk")
+        .values("pk")[:1]
+    )
+
+
+def home_actions(*, user: User, today: datetime.date) -> dict[str, Any]:
+    """The actions block of the home page: my open actions (overdue first) and done
+    actions of my projects that wait for a later visit to verify them, each with the
+    project's next open visit (where the verification is recorded)."""
+    mine = list(
+        visible_actions(user)
+        .open()
+        .filter(owner=user)
+        .order_by("due_date", "pk")[: HOME_ACTION_LIMIT + 1]
+    )
+    awaiting = visible_actions(user).filter(status=ActionStatus.DONE)
+    # Mine to verify: projects I manage or belong to, whatever my role (a quality
+    # manager sees every project but verifies only at visits of their own).
+    member_of = user.project_memberships.values("project_id")
+    awaiting = awaiting.filter(Q(project__manager=user) | Q(project__in=member_of))
+    to_verify = list(
+        awaiting.annotate(next_visit_id=_next_open_visit()).order_by("done_on", "pk")[
+            : HOME_ACTION_LIMIT + 1
+        ]
+    )
+    return {
+        "my_actions": [
+            (action, (today - action.due_date).days if action.is_overdue(today) else 0)
+            for action in mine[:HOME_ACTION_LIMIT]
+        ],
+        "my_actions_more": len(mine) > HOME_ACTION_LIMIT,
+        "actions_to_verify": to_verify[:HOME_ACTION_LIMIT],
+        "actions_to_verify_more": len(to_verify) > HOME_ACTION_LIMIT,
+    }
