@@ -103,7 +103,9 @@ class _Inbox:
         self.messages: list[Message] = []
 
     async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
-        message = message_from_bytes(envelope.content or b"", policy=email_policy)
+        content = envelope.content or b""
+        raw = content.encode() if isinstance(content, str) else content
+        message = message_from_bytes(raw, policy=email_policy)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 Message accepted for delivery"

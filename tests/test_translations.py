@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped]
 import pytest
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "huifang"

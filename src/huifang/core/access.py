@@ -28,8 +28,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from django.db.models import Q
+from django.http import HttpRequest
 
 from huifang.core.models import Role
 

@@ -37,7 +37,6 @@ from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import create_customer
 from huifang.policy.services import ensure_default_policy
-from huifang.surveys.questionnaires import ensure_default_questionnaire
 from huifang.projects.models import Project
 from huifang.projects.services import (
     cancel_project,
@@ -46,6 +45,7 @@ from huifang.projects.services import (
     put_project_on_hold,
     resume_project,
 )
+from huifang.surveys.questionnaires import ensure_default_questionnaire
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import (
     create_adhoc_visit,
