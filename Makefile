@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export HUIFANG_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: help install run serve migrate demo test test-pg lint format lock vendor messages clean
+.PHONY: help install run serve migrate demo test test-pg lint format lock vendor messages clean bench
 
 help:
 	@echo "make run      serve http://127.0.0.1:8000 on SQLite with demo data"
@@ -17,6 +17,7 @@ help:
 	@echo "make lock     re-pin dependencies into requirements.lock"
 	@echo "make vendor   refresh static/vendor from pinned npm versions"
 	@echo "make messages refresh and compile the translation catalogues"
+	@echo "make bench    load benchmark, small vs enterprise data (PostgreSQL; ~10 min)"
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,8 +71,12 @@ vendor:
 	bash scripts/vendor.sh
 
 messages: install
-	cd src/huifang && ../../$(BIN)/huifang makemessages -l zh_Hans -l en --no-obsolete
-	cd src/huifang && ../../$(BIN)/huifang compilemessages
+	bash scripts/messages.sh
+
+# Not part of `make test`: seeds two PostgreSQL databases (HUIFANG_BENCH_DATABASE_URL,
+# default the local server), serves the app and writes bench/RESULTS.md.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
