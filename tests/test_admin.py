@@ -10,22 +10,51 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 from django.apps import apps
 from django.contrib import admin
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.db.models import Model
-from django.test import Client
+from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.actions.services import mark_action_done
+from huifang.api.models import ApiToken
+from huifang.api.tokens import create_api_token
 from huifang.core.calendar_feed import create_calendar_feed
 from huifang.core.models import CalendarFeed, Role, User
 from huifang.customers.models import Contact, Customer
+from huifang.insights.models import (
+    Meeting,
+    PolicyAcknowledgement,
+    Review,
+    Suggestion,
+    TrainingAttendance,
+    TrainingSession,
+)
+from huifang.insights.services import (
+    acknowledge_policy,
+    create_meeting,
+    create_review,
+    create_suggestion,
+    create_training_session,
+)
+from huifang.notify.models import (
+    Channel,
+    Delivery,
+    EndpointKind,
+    Kind,
+    Notification,
+    NotificationPreference,
+    WebhookEndpoint,
+)
+from huifang.notify.services import notify, save_notification_preference, save_webhook_endpoint
 from huifang.policy.models import (
     ChecklistItem,
     CompanyDay,
@@ -37,6 +66,15 @@ from huifang.policy.models import (
 from huifang.policy.services import create_policy_draft, publish_policy_version
 from huifang.projects.models import Membership, Project, ProjectHold
 from huifang.projects.services import create_project, put_project_on_hold, resume_project
+from huifang.surveys.models import (
+    Question,
+    Questionnaire,
+    SurveyInvitation,
+    SurveyLink,
+    SurveyResponse,
+)
+from huifang.surveys.questionnaires import DEFAULT_QUESTIONS, publish_questionnaire
+from huifang.surveys.services import invite_contacts, submit_survey_response
 from huifang.visits.attachments import add_attachment
 from huifang.visits.models import (
     Attachment,
@@ -88,7 +126,9 @@ def _travel_to(time_machine: Any, day: datetime.date) -> None:
 def build_world(n: int) -> dict[type[Model], Model]:
     """One of everything, written through the services where a service exists: a
     project with its own people, customer and policy, planned visits, a past hold,
-    a recorded visit with a problem, feedback, an amendment and a verified action."""
+    a recorded visit with a problem, feedback, an amendment and a verified action; a
+    review, meeting and training; a notification with its deliveries; a survey answered;
+    an API token and a failed login."""
     manager = UserFactory.create(
         username=f"pm{n}", role=Role.PROJECT_MANAGER, display_name=f"PM {n}"
     )
@@ -163,7 +203,14 @@ def build_world(n: int) -> dict[type[Model], Model]:
         verifications=[{"action": action, "result": "effective"}],
     )
     feed, _token = create_calendar_feed(user=manager)
+    # The first visit still open and unrecorded, so its page can be changed.
+    open_visit = project.visits.filter(status="planned", record__isnull=True).earliest("due_date")
     return {
+        **_evaluation_sample(n, manager=manager, member=member, project=project, version=version),
+        **_notification_sample(n, manager=manager, visit=open_visit),
+        **_survey_sample(n, manager=manager, visit=first_visit, contact=contact),
+        **_failed_login_sample(n),
+        ApiToken: create_api_token(user=manager, name=f"Reporting {n}", expires_days=90).token,
         User: manager,
         CalendarFeed: feed,
         Group: Group.objects.create(name=f"Back office {n}"),
@@ -179,8 +226,7 @@ def build_world(n: int) -> dict[type[Model], Model]:
         Project: project,
         Membership: project.memberships.get(),
         ProjectHold: project.holds.get(),
-        # The first visit still open and unrecorded, so its page can be changed.
-        Visit: project.visits.filter(status="planned", record__isnull=True).order_by("due_date")[0],
+        Visit: open_visit,
         VisitRecord: record,
         RecordAmendment: record.amendments.get(),
         Problem: record.problems.get(),
@@ -188,6 +234,113 @@ def build_world(n: int) -> dict[type[Model], Model]:
         ImprovementAction: action,
         ActionVerification: later.verifications.get(),
         Attachment: attachment,
+    }
+
+
+def _evaluation_sample(
+    n: int, *, manager: User, member: User, project: Project, version: PolicyVersion
+) -> dict[type[Model], Model]:
+    """A review with its meeting, an acknowledged policy, a training and a suggestion."""
+    review = create_review(
+        title=f"First quarter {n}",
+        period_start=datetime.date(2026, 1, 1),
+        period_end=datetime.date(2026, 3, 31),
+        created_by=manager,
+        project=project,
+        today=PLAN_DAY,
+    )
+    meeting = create_meeting(
+        date=PLAN_DAY,
+        title=f"Quality meeting {n}",
+        minutes="Went through the quarter's visits",
+        attendees=[manager, member],
+        created_by=manager,
+        review=review,
+    )
+    session = create_training_session(
+        date=PLAN_DAY, topic=f"Visit etiquette {n}", trainer=manager, scores={member: 90}
+    )
+    return {
+        Review: review,
+        Meeting: meeting,
+        PolicyAcknowledgement: acknowledge_policy(user=member, version=version),
+        TrainingSession: session,
+        TrainingAttendance: session.attendance.get(),
+        Suggestion: create_suggestion(
+            policy=version.policy, author=member, text=f"Visit twice in the first month {n}"
+        ),
+    }
+
+
+def _notification_sample(n: int, *, manager: User, visit: Visit) -> dict[type[Model], Model]:
+    """A reminder to the manager, delivered in the app, by mail and to the project's
+    group chat (the sends themselves wait for a commit that the tests never make)."""
+    preference = save_notification_preference(
+        user=manager, email=True, webhook=True, weekly_digest=False
+    )
+    endpoint = save_webhook_endpoint(
+        name=f"Project chat {n}",
+        kind=EndpointKind.GENERIC,
+        url=f"https://chat.example.com/hooks/{n}",
+        project=visit.project,
+    )
+    notification = notify(
+        recipient=manager,
+        kind=Kind.VISIT_UPCOMING,
+        subject=visit,
+        occasion=visit.due_date.isoformat(),
+        project=visit.project,
+    )
+    assert notification is not None
+    return {
+        NotificationPreference: preference,
+        WebhookEndpoint: endpoint,
+        Notification: notification,
+        Delivery: notification.deliveries.get(channel=Channel.WEBHOOK),
+    }
+
+
+def _survey_sample(
+    n: int, *, manager: User, visit: Visit, contact: Contact
+) -> dict[type[Model], Model]:
+    """A questionnaire version of its own, the contact invited and a (happy) answer."""
+    questionnaire = publish_questionnaire(
+        phase="",
+        title_zh=f"客户满意度调查 {n}",
+        title_en=f"Customer survey {n}",
+        questions=list(DEFAULT_QUESTIONS),
+        created_by=manager,
+    )
+    [link] = invite_contacts(visit=visit, contacts=[contact], invited_by=manager)
+    invitation = link.invitation
+    ratings = {"overall": 5, "quality": 5, "schedule": 4, "communication": 5, "service": 5}
+    response = submit_survey_response(
+        invitation=invitation,
+        answers={**ratings, "recommend": 9, "suggestions": f"Keep it up {n}"},
+        language="en",
+    )
+    return {
+        Questionnaire: questionnaire,
+        Question: questionnaire.questions.get(key="overall"),
+        SurveyInvitation: invitation,
+        SurveyLink: invitation.links.get(),
+        SurveyResponse: response,
+    }
+
+
+def _failed_login_sample(n: int) -> dict[type[Model], Model]:
+    """A wrong password, counted by django-axes as on the login page. The failure log is
+    off in our settings (the attempt counter is what locks out); it is switched on here
+    so that its admin page has a row written by axes itself."""
+    username = f"pm{n}"
+    with override_settings(AXES_ENABLE_ACCESS_FAILURE_LOG=True):
+        user = authenticate(
+            request=RequestFactory().post("/login/"), username=username, password="wrong"
+        )
+    assert user is None
+    return {
+        AccessAttempt: AccessAttempt.objects.get(username=username),
+        AccessFailureLog: AccessFailureLog.objects.get(username=username),
     }
 
 
