@@ -1,7 +1,7 @@
 """The ``huifang`` command.
 
 ``huifang serve`` runs the app under gunicorn (never Django's development server) and,
-with no broker configured, the periodic jobs in a background thread; ``huifang
+with no broker configured, the periodic jobs in a background process; ``huifang
 worker`` and ``huifang beat`` run Celery (with ``HUIFANG_REDIS_URL``); every other
 sub-command is a Django management command (``huifang demo``,
 ``huifang plan``, ``huifang migrate``, ...), so there is one entry point for
@@ -25,7 +25,7 @@ def _serve(argv: list[str]) -> None:
 
     from gunicorn.app.base import BaseApplication
 
-    from huifang.notify.periodic import start_periodic_thread
+    from huifang.notify.periodic import start_periodic_process
     from huifang.wsgi import application
 
     class _App(BaseApplication):
@@ -43,8 +43,8 @@ def _serve(argv: list[str]) -> None:
         def load(self) -> Any:
             return application
 
-    # In the master process: forked workers do not inherit the thread, so one loop runs.
-    start_periodic_thread()
+    # Started once, by the master: one loop however many workers serve.
+    start_periodic_process()
     _App().run()
 
 

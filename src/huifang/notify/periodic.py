@@ -1,11 +1,20 @@
-"""Periodic jobs without a broker: ``huifang serve`` runs this loop in a background
-thread of the gunicorn master when ``HUIFANG_REDIS_URL`` is not set. It calls the
-same task functions beat schedules: the daily sweep and the delivery requeue."""
+"""Periodic jobs without a broker: when ``HUIFANG_REDIS_URL`` is not set, ``huifang
+serve`` runs this loop beside gunicorn. It calls the same task functions beat
+schedules: the daily sweep and the delivery requeue.
+
+The loop runs in a *spawned* child process rather than a thread of the gunicorn
+master: gunicorn forks its workers from the master, and a fork taken while a thread
+is half-way through importing a module hands the worker a half-initialised module
+(seen as "huifang.urls does not appear to have any patterns" on the first request).
+A spawned process shares no memory with the master, so nothing can be caught mid-way.
+"""
 
 from __future__ import annotations
 
 import datetime
 import logging
+import multiprocessing
+import os
 import threading
 
 from django.conf import settings
@@ -40,11 +49,31 @@ def _loop(stop: threading.Event) -> None:
         stop.wait(INTERVAL_SECONDS)
 
 
-def start_periodic_thread() -> threading.Event | None:
+def _watch_parent(stop: threading.Event, parent_pid: int) -> None:
+    # A daemon child is ended when the server exits normally; if the server is killed
+    # outright, the child notices it was re-parented and stops too.
+    while not stop.wait(5):
+        if os.getppid() != parent_pid:
+            stop.set()
+
+
+def run_periodic_jobs(parent_pid: int) -> None:
+    """Entry point of the spawned process."""
+    import django
+
+    django.setup()
+    stop = threading.Event()
+    threading.Thread(target=_watch_parent, args=(stop, parent_pid), daemon=True).start()
+    _loop(stop)
+
+
+def start_periodic_process() -> multiprocessing.process.BaseProcess | None:
     """Start the loop unless a broker is configured (then beat does this job)."""
     if settings.REDIS_URL:
         return None
-    stop = threading.Event()
-    threading.Thread(target=_loop, args=(stop,), daemon=True, name="huifang-periodic").start()
-    log.info("no broker configured: periodic jobs run in this process")
-    return stop
+    process = multiprocessing.get_context("spawn").Process(
+        target=run_periodic_jobs, args=(os.getpid(),), daemon=True, name="huifang-periodic"
+    )
+    process.start()
+    log.info("no broker configured: periodic jobs run in process %s", process.pid)
+    return process

@@ -1,5 +1,5 @@
 """Celery tasks: thin (load by id, call a service). With no broker configured they
-run inline; the periodic ones also run from ``huifang serve``'s background thread."""
+run inline; the periodic ones also run from ``huifang serve``'s background process."""
 
 from __future__ import annotations
 
