@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
+    "csp",
     "huifang.core",
     "huifang.customers",
     "huifang.policy",
@@ -61,6 +64,7 @@ INSTALLED_APPS = [
     "huifang.notify",
     "huifang.insights",
     "huifang.api",
+    "huifang.transfer",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +79,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Content-Security-Policy on every response (see the security block below).
+    "csp.middleware.CSPMiddleware",
+    # Wrong API bearer tokens count like wrong passwords (huifang.core.security).
+    "huifang.core.security.BearerTokenThrottleMiddleware",
+    # Last, as django-axes asks: turns a lockout during authentication into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "huifang.urls"
@@ -137,6 +147,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# django-axes' backend first (AxesStandaloneBackend, which also lets authenticate() without
+# a request through): it refuses to authenticate a locked-out username + address.
+AUTHENTICATION_BACKENDS = [
+    "huifang.core.security.LoginAttemptBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -180,24 +197,74 @@ EMAIL_HOST_USER = env_str("HUIFANG_EMAIL_USER")
 EMAIL_HOST_PASSWORD = env_str("HUIFANG_EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("HUIFANG_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("HUIFANG_EMAIL_FROM", "huifang@localhost")
+# Without an SMTP host, mail is written to files under the data directory (one file
+# per message) instead of being sent: the embedded install can show what would go out.
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    else "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = DATA_DIR / "mail"
 
 # --- Security -------------------------------------------------------------------------
+# The defaults serve the embedded install on http://127.0.0.1. Behind HTTPS set
+# HUIFANG_SECURE_COOKIES=1 (secure session and CSRF cookies, redirect to HTTPS),
+# HUIFANG_HSTS_SECONDS, HUIFANG_ALLOWED_HOSTS and a long HUIFANG_SECRET_KEY; then
+# `huifang check --deploy` is clean (docs/operations.md, "Security settings").
 SESSION_COOKIE_HTTPONLY = True
-# Behind HTTPS set HUIFANG_SECURE_COOKIES=1; the embedded install serves plain HTTP on
-# localhost, where secure cookies would make logging in impossible.
 SESSION_COOKIE_SECURE = env_bool("HUIFANG_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("HUIFANG_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if env_bool("HUIFANG_PROXY_SSL_HEADER", False):
+    # Only behind a proxy that sets (and strips incoming) X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("HUIFANG_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HUIFANG_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HUIFANG_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content-Security-Policy (django-csp 4): same-origin files only, no inline script or
+# style anywhere (JavaScript lives in static files), no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Login protection (django-axes 8): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is locked out for the cool-off time; a
+# successful login clears the count. Attempts are kept in the database, so every
+# process and host sees the same count.
+AXES_FAILURE_LIMIT = env_int("HUIFANG_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("HUIFANG_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "huifang.core.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind N trusted reverse proxies the client address is the N-th from the right of
+# X-Forwarded-For; without proxies it is REMOTE_ADDR (nothing a client can forge).
+HUIFANG_TRUSTED_PROXY_COUNT = env_int("HUIFANG_TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "huifang.core.security.client_ip"
+AXES_VERBOSE = False
+# The API's bearer tokens: after this many 401 answers to one address within the
+# cool-off time, its bearer requests get 429 until the time is over.
+HUIFANG_TOKEN_FAILURE_LIMIT = env_int("HUIFANG_TOKEN_FAILURE_LIMIT", 20)
+
 # --- Huifang --------------------------------------------------------------------------
 HUIFANG_DEMO_PASSWORD = env_str("HUIFANG_DEMO_PASSWORD", "huifang-demo")
+# Mounts the load benchmark's ceiling view (bench/run.py) outside DEBUG.
+HUIFANG_BENCH = env_bool("HUIFANG_BENCH", False)
 # How far ahead the home page looks for visits falling due.
 HUIFANG_HOME_HORIZON_DAYS = 14
 
@@ -238,5 +305,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HUIFANG_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-axes logs every failed login at INFO; lockouts still show as WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

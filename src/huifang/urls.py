@@ -1,10 +1,12 @@
 """The URL map. Each area owns its own urls module; this file only mounts them."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from huifang.core import bench_views
 from huifang.core import views as core_views
 
 urlpatterns = [
@@ -30,5 +32,10 @@ urlpatterns = [
     path("", include("huifang.surveys.urls")),  # /s/<token>/ and /surveys/...
     path("insights/", include("huifang.insights.urls")),
     path("api/v1/", include("huifang.api.urls")),
+    path("transfer/", include("huifang.transfer.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG or settings.HUIFANG_BENCH:
+    # The load benchmark's ceiling: a constant through the same middleware and login.
+    urlpatterns.append(path("bench/ceiling", bench_views.ceiling, name="bench_ceiling"))

@@ -18,6 +18,9 @@
     var element = document.getElementById(id);
     if (!element) { return; }
     var chart = echarts.init(element);
+    // richText: ECharts draws the tooltip itself; its HTML tooltip uses style
+    // attributes, which the Content-Security-Policy (style-src 'self') blocks.
+    if (option.tooltip) { option.tooltip.renderMode = "richText"; }
     chart.setOption(option);
     if (onClick) { chart.on("click", onClick); }
     charts.push(chart);

@@ -7,7 +7,7 @@
   var data = JSON.parse(source.textContent);
   var chart = echarts.init(element);
   chart.setOption({
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", renderMode: "richText" },  // no HTML tooltip: CSP
     grid: { left: 30, right: 16, bottom: 30 },
     xAxis: { type: "category", data: data.satisfaction.map(function (r) { return r.date; }) },
     yAxis: { type: "value", min: 1, max: 5 },

@@ -1,0 +1,522 @@
+"""The load benchmark (``make bench``): small vs enterprise scale, on PostgreSQL.
+
+For each scale it creates and migrates a database of its own, seeds it with
+``huifang bench seed``, serves the app with ``huifang serve`` (gunicorn) on a loopback
+port, logs in as a user of every role and drives real HTTP load with a small asyncio
+client over the pages named in issue 8, plus a bare ceiling view that returns a
+constant through the same server and middleware. Each page is measured twice: one
+request at a time for latency (p50, p95: the scaling targets compare these), then
+with several requests in flight for throughput (req/s, compared with the ceiling).
+Every loop is bounded in request count and time and talks to 127.0.0.1 only.
+
+At enterprise scale it also times ``huifang plan --all`` and ``huifang sweep``.
+Results go to ``bench/results/<timestamp>.json`` (git-ignored) and the table in
+``bench/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+# This script runs only the project's own `huifang` command with fixed arguments.
+# ruff: noqa: S603
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+HUIFANG = str(Path(sys.executable).with_name("huifang"))
+PASSWORD = os.environ.get("HUIFANG_DEMO_PASSWORD", "huifang-demo")
+ROLES = ("admin", "quality", "pm", "member", "exec")
+WRITERS = ("admin", "quality", "pm", "member")  # the executive may not record visits
+
+# (name, URL template, roles that use it, kind): kind "page" must stay within 1.5× of
+# its small-scale p50, "aggregate" (dashboard, metrics) within 3×, "ceiling" is the bar.
+PAGES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("ceiling", "/bench/ceiling", ROLES, "ceiling"),
+    ("home", "/", ROLES, "page"),
+    ("project list (filtered)", "/projects/?status=active&q=ERP", ROLES, "page"),
+    ("project detail", "/projects/{project}/", ROLES, "page"),
+    ("visit list", "/visits/", ROLES, "page"),
+    ("record form", "/visits/{visit}/record/", WRITERS, "page"),
+    ("actions board", "/actions/", ROLES, "page"),
+    ("dashboard", "/insights/", ROLES, "aggregate"),
+    (
+        "metrics API",
+        "/api/v1/metrics/summary?date_from={year_start}&date_to={today}",
+        ROLES,
+        "aggregate",
+    ),
+    ("visits API", "/api/v1/visits", ROLES, "page"),
+)
+LIMITS = {"page": 1.5, "aggregate": 3.0}
+CEILING_SHARE = 0.25
+PLAN_LIMIT_S, SWEEP_LIMIT_S = 60.0, 30.0
+
+# Run inside `huifang shell` against the scale's database: for every role, the ids its
+# pages need (a visible project and an open visit it may record), and which page paths
+# the URLconf does not know at all (reported as "missing", not as failures).
+DISCOVER = r"""
+import json, datetime
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from huifang.core.bench_seed import bench_username
+from huifang.core.models import User
+from huifang.projects.models import Project
+from huifang.visits.models import Visit
+out = {"users": {}, "missing": []}
+for role in %(roles)r:
+    user = User.objects.get(username=bench_username(role, 1))
+    visits = Visit.objects.visible_to(user).filter(status__in=["planned", "scheduled"],
+        record__isnull=True, project__status="active").order_by("due_date")
+    visit = visits.first()
+    out["users"][role] = {"username": user.username,
+        "project": visit.project_id if visit else Project.objects.visible_to(user).first().pk,
+        "visit": visit.pk if visit else 0}
+for path in %(paths)r:
+    try:
+        resolve(path.split("?")[0])
+    except Resolver404:
+        out["missing"].append(path)
+today = timezone.localdate()
+out["today"] = today.isoformat()
+out["year_start"] = today.replace(month=1, day=1).isoformat()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("show server_version")
+    out["postgres"] = cursor.fetchone()[0]
+print("DISCOVER" + json.dumps(out))
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def database_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(base: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url(base, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def run(args: list[str], env: dict[str, str], *, label: str) -> tuple[float, str]:
+    """Run a huifang command, return (seconds, stdout); its stderr (progress) passes."""
+    started = time.perf_counter()
+    done = subprocess.run([HUIFANG, *args], env=env, stdout=subprocess.PIPE, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{label} failed ({done.returncode}):\n{done.stdout}")
+    log(f"{label}: {seconds:.1f}s")
+    return seconds, done.stdout
+
+
+def has_command(name: str, env: dict[str, str]) -> bool:
+    done = subprocess.run(
+        [HUIFANG, "help", name], env=env, capture_output=True, text=True, check=False
+    )
+    return done.returncode == 0
+
+
+def probe(template: str) -> str:
+    """The page's path with dummy ids: what the URL resolver is asked about."""
+    return template.format(project=1, visit=1, today="x", year_start="x")
+
+
+# --- HTTP load --------------------------------------------------------------------------
+
+
+async def log_in(client: httpx.AsyncClient, username: str) -> None:
+    page = await client.get("/login/")
+    token = client.cookies.get("csrftoken") or ""
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    form = {"username": username, "password": PASSWORD}
+    form["csrfmiddlewaretoken"] = match.group(1) if match else token
+    done = await client.post("/login/", data=form, headers={"Referer": str(page.url)})
+    if done.status_code != 302:
+        raise SystemExit(f"login as {username} failed: HTTP {done.status_code}")
+
+
+def summarise(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"p50_ms": None, "p95_ms": None, "requests": 0, "errors": errors, "rps": 0.0}
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+        "requests": len(ordered),
+        "errors": errors,
+        "rps": round(len(ordered) / seconds, 1) if seconds else 0.0,
+    }
+
+
+async def drive(
+    clients: list[httpx.AsyncClient],
+    urls: list[str],
+    *,
+    concurrency: int,
+    max_requests: int,
+    max_seconds: float,
+) -> tuple[list[float], int, float, dict[int, int]]:
+    """Bounded load: ``concurrency`` loops share ``max_requests`` and stop at the
+    deadline; role clients and URLs are taken in turn."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    issued = 0
+    started = time.perf_counter()
+    deadline = started + max_seconds
+
+    async def worker() -> None:
+        nonlocal issued
+        while issued < max_requests and time.perf_counter() < deadline:
+            index = issued
+            issued += 1
+            client = clients[index % len(clients)]
+            url = urls[index % len(urls)]
+            sent = time.perf_counter()
+            try:
+                try:
+                    response = await client.get(url)
+                except httpx.RemoteProtocolError:
+                    # gunicorn closed an idle keep-alive connection as we reused it:
+                    # not the page's fault, so ask again on a fresh connection.
+                    sent = time.perf_counter()
+                    response = await client.get(url)
+                code = response.status_code
+            except httpx.HTTPError:
+                code = 0
+            statuses[code] = statuses.get(code, 0) + 1
+            if code == 200:
+                latencies.append(time.perf_counter() - sent)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    errors = sum(count for code, count in statuses.items() if code != 200)
+    return latencies, errors, elapsed, statuses
+
+
+async def measure_pages(base_url: str, found: dict[str, Any], opts: argparse.Namespace) -> dict:
+    # A request slower than this counts as an error (status 0); the server may still
+    # be working on it, which the next measurements then feel.
+    timeout = httpx.Timeout(opts.timeout)
+    clients = {
+        role: httpx.AsyncClient(base_url=base_url, timeout=timeout, follow_redirects=False)
+        for role in ROLES
+    }
+    try:
+        for role, client in clients.items():
+            await log_in(client, found["users"][role]["username"])
+        results: dict[str, Any] = {}
+        for name, template, roles, kind in PAGES:
+            urls_by_role = {
+                role: template.format(**found["users"][role], **found) for role in roles
+            }
+            if probe(template) in found["missing"]:
+                results[name] = {"kind": kind, "missing": True}
+                log(f"{name}: missing (no such URL yet)")
+                continue
+            role_clients = [clients[role] for role in roles]
+            urls = [urls_by_role[role] for role in roles]
+            # Warm up (templates, connections), then latency one at a time, then load.
+            await drive(
+                role_clients,
+                urls,
+                concurrency=1,
+                max_requests=len(roles) * 2,
+                max_seconds=opts.seconds,
+            )
+            lat, errors, elapsed, codes = await drive(
+                role_clients,
+                urls,
+                concurrency=1,
+                max_requests=opts.requests,
+                max_seconds=opts.seconds,
+            )
+            latency = summarise(lat, errors, elapsed)
+            lat, errors, elapsed, load_codes = await drive(
+                role_clients,
+                urls,
+                concurrency=opts.concurrency,
+                max_requests=opts.requests * 2,
+                max_seconds=opts.seconds,
+            )
+            load = summarise(lat, errors, elapsed)
+            results[name] = {
+                "kind": kind,
+                "missing": False,
+                "urls": urls_by_role,
+                "p50_ms": latency["p50_ms"],
+                "p95_ms": latency["p95_ms"],
+                "latency_requests": latency["requests"],
+                "rps": load["rps"],
+                "load_requests": load["requests"],
+                "load_p50_ms": load["p50_ms"],
+                "statuses": {str(k): v for k, v in sorted({**codes, **load_codes}.items())},
+                "errors": latency["errors"] + load["errors"],
+            }
+            log(
+                f"{name}: p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms, "
+                f"{load['rps']} req/s, statuses {results[name]['statuses']}"
+            )
+        return results
+    finally:
+        for client in clients.values():
+            await client.aclose()
+
+
+def wait_until_up(base_url: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("huifang serve exited; see its log in bench/results/")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("huifang serve did not answer /healthz in time")
+
+
+def bench_scale(scale: str, opts: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+    name = f"{opts.db_prefix}_{scale}"
+    data_dir = Path(tempfile.mkdtemp(prefix=f"huifang-bench-{scale}-"))
+    env = {
+        **os.environ,
+        "HUIFANG_DATABASE_URL": database_url(opts.database, name),
+        "HUIFANG_DATA_DIR": str(data_dir),
+        "HUIFANG_BENCH": "1",
+        "HUIFANG_DEBUG": "0",
+        # The serve process's periodic thread sweeps only from this local hour on, and it
+        # must not sweep while we measure (the sweep is timed on its own below); 24 would
+        # be refused by the Celery schedule, so a run at 23:00-24:00 local may overlap.
+        "HUIFANG_SWEEP_HOUR": "23",
+        "HUIFANG_LOG_LEVEL": "WARNING",
+    }
+    env.pop("HUIFANG_REDIS_URL", None)
+    result: dict[str, Any] = {"scale": scale, "database": name}
+    if not opts.reuse:
+        log(f"{scale}: recreating database {name}")
+        recreate_database(opts.database, name)
+        run(["migrate", "--noinput", "-v", "0"], env, label=f"{scale}: migrate")
+        result["seed_s"], seed_out = run(
+            ["bench", "seed", "--scale", scale], env, label=f"{scale}: seed"
+        )
+        result["seed_summary"] = seed_out.strip()
+    paths = sorted({probe(template) for _, template, _, _ in PAGES})
+    _, shell_out = run(
+        ["shell", "-c", DISCOVER % {"roles": ROLES, "paths": paths}],
+        env,
+        label=f"{scale}: discover",
+    )
+    found = json.loads(shell_out.split("DISCOVER", 1)[1])
+    result["postgres"] = found.pop("postgres")
+    port = opts.port + (0 if scale == "small" else 1)
+    base_url = f"http://127.0.0.1:{port}"
+    server_log = (out_dir / f"serve-{scale}.log").open("wb")
+    server = subprocess.Popen(
+        [
+            HUIFANG,
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(opts.workers),
+            "--threads",
+            str(opts.threads),
+        ],
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(base_url, server)
+        log(f"{scale}: serving on {base_url}")
+        result["pages"] = asyncio.run(measure_pages(base_url, found, opts))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server_log.close()
+    if scale == "enterprise":
+        result["plan_all_s"], result["plan_all_output"] = run(
+            ["plan", "--all"], env, label=f"{scale}: plan --all"
+        )
+        if has_command("sweep", env):
+            result["sweep_s"], result["sweep_output"] = run(["sweep"], env, label=f"{scale}: sweep")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return result
+
+
+# --- Report -----------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "memory": memory,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def verdicts(report: dict[str, Any]) -> None:
+    """Add each page's target ratios and PASS/FAIL to the enterprise results."""
+    small = report["scales"].get("small", {}).get("pages", {})
+    big = report["scales"].get("enterprise", {}).get("pages", {})
+    ceiling = (big.get("ceiling") or {}).get("rps") or 0
+    for name, page in big.items():
+        if page.get("missing") or page["kind"] == "ceiling":
+            continue
+        before = (small.get(name) or {}).get("p50_ms")
+        limit = LIMITS[page["kind"]]
+        page["p50_ratio"] = round(page["p50_ms"] / before, 2) if before and page["p50_ms"] else None
+        page["p50_limit"] = limit
+        page["ceiling_share"] = round(page["rps"] / ceiling, 3) if ceiling else None
+        page["pass"] = bool(
+            page["p50_ratio"] is not None
+            and page["p50_ratio"] <= limit
+            and page["ceiling_share"] is not None
+            and page["ceiling_share"] >= CEILING_SHARE
+            and not page["errors"]
+        )
+
+
+def fmt(value: Any, suffix: str = "") -> str:
+    return "–" if value is None else f"{value}{suffix}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    info = report["machine"]
+    scales = report["scales"]
+    small = scales.get("small", {}).get("pages", {})
+    big = scales.get("enterprise", {}).get("pages", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`bench/run.py`); see `bench/README.md` for what is "
+        "measured and how. Latency (p50, p95) is one request at a time; req/s is with "
+        f"{report['options']['concurrency']} requests in flight, gunicorn "
+        f"{report['options']['workers']} workers × {report['options']['threads']} threads.",
+        "",
+        f"Machine: {info['nproc']} cores, {info['memory']} memory, PostgreSQL "
+        f"{report.get('postgres', '?')}, Python {info['python']} ({info['platform']}); "
+        f"run {info['date']}. The machine is shared, so compare ratios, not absolute times.",
+        "",
+        "Targets (issue 8): enterprise p50 ≤ 1.5 × small p50 (dashboard and metrics ≤ 3 ×); "
+        "enterprise throughput ≥ 25 % of the ceiling view's.",
+        "",
+        "| page | small p50 ms | small p95 ms | small req/s | enterprise p50 ms | "
+        "enterprise p95 ms | enterprise req/s | p50 ratio (limit) | share of ceiling | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, _, _, kind in PAGES:
+        s, b = small.get(name, {}), big.get(name, {})
+        if s.get("missing") or b.get("missing"):
+            lines.append(f"| {name} | missing | | | missing | | | | | missing |")
+            continue
+        if kind == "ceiling":
+            result, ratio, share = "ceiling", "", "100 %"
+        elif not b:
+            result, ratio, share = "not run", "", ""
+        else:
+            result = "PASS" if b.get("pass") else "FAIL"
+            ratio = f"{fmt(b.get('p50_ratio'))} (≤ {b.get('p50_limit')})"
+            share_value = b.get("ceiling_share")
+            share = "–" if share_value is None else f"{share_value:.0%}"
+        errors = (s.get("errors") or 0) + (b.get("errors") or 0)
+        if errors:
+            result += f" ({errors} non-200)"
+        lines.append(
+            f"| {name} | {fmt(s.get('p50_ms'))} | {fmt(s.get('p95_ms'))} | {fmt(s.get('rps'))} "
+            f"| {fmt(b.get('p50_ms'))} | {fmt(b.get('p95_ms'))} | {fmt(b.get('rps'))} "
+            f"| {ratio} | {share} | {result} |"
+        )
+    ent = scales.get("enterprise", {})
+    lines += ["", "| job (enterprise data) | seconds | limit | result |", "|---|---:|---:|---|"]
+    for label, key, limit in (
+        ("`huifang plan --all`", "plan_all_s", PLAN_LIMIT_S),
+        ("`huifang sweep`", "sweep_s", SWEEP_LIMIT_S),
+    ):
+        seconds = ent.get(key)
+        if seconds is None:
+            lines.append(f"| {label} | – | {limit:.0f} | not run |")
+        else:
+            verdict = "PASS" if seconds < limit else "FAIL"
+            lines.append(f"| {label} | {seconds:.1f} | {limit:.0f} | {verdict} |")
+    lines += ["", "Seeding (`huifang bench seed`, limit 300 s at enterprise scale):", ""]
+    for scale, data in scales.items():
+        if "seed_s" in data:
+            lines.append(f"- {scale}: {data['seed_s']:.1f} s — {data['seed_summary']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", default="small,enterprise")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("HUIFANG_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL; databases <prefix>_<scale> are (re)created on it",
+    )
+    parser.add_argument("--db-prefix", default="hf_bench")
+    parser.add_argument("--reuse", action="store_true", help="keep already seeded databases")
+    parser.add_argument("--port", type=int, default=8760)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=60, help="per page and phase")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per page and phase")
+    parser.add_argument("--timeout", type=float, default=30.0, help="per request")
+    parser.add_argument("--no-markdown", action="store_true", help="leave RESULTS.md alone")
+    opts = parser.parse_args()
+    out_dir = BENCH / "results"
+    out_dir.mkdir(exist_ok=True)
+    report: dict[str, Any] = {"machine": machine(), "options": vars(opts), "scales": {}}
+    for scale in opts.scales.split(","):
+        report["scales"][scale] = bench_scale(scale, opts, out_dir)
+        report["postgres"] = report["scales"][scale].pop("postgres")
+    verdicts(report)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for path in (out_dir / f"{stamp}.json", out_dir / "latest.json"):
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    table = markdown(report)
+    if not opts.no_markdown:
+        (BENCH / "RESULTS.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
