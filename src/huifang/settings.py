@@ -267,6 +267,8 @@ HUIFANG_DEMO_PASSWORD = env_str("HUIFANG_DEMO_PASSWORD", "huifang-demo")
 HUIFANG_BENCH = env_bool("HUIFANG_BENCH", False)
 # How far ahead the home page looks for visits falling due.
 HUIFANG_HOME_HORIZON_DAYS = 14
+# Survey submissions allowed per client address per ten minutes.
+HUIFANG_SURVEY_RATE_LIMIT = env_int("HUIFANG_SURVEY_RATE_LIMIT", 10)
 
 # Absolute links in e-mails and webhook messages point here.
 HUIFANG_BASE_URL = env_str("HUIFANG_BASE_URL", "http://127.0.0.1:8000")

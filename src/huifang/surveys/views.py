@@ -20,8 +20,7 @@ from huifang.surveys.forms import SurveyForm
 from huifang.surveys.models import InvitationState, SurveyInvitation
 from huifang.surveys.services import find_invitation, record_opened, submit_survey_response
 
-RATE_LIMIT = 10  # submissions per client address ...
-RATE_WINDOW_SECONDS = 600  # ... per ten minutes
+RATE_WINDOW_SECONDS = 600  # settings.HUIFANG_SURVEY_RATE_LIMIT submissions per ten minutes
 
 
 def _language(request: HttpRequest, invitation: SurveyInvitation) -> str:
@@ -41,7 +40,7 @@ def _client_address(request: HttpRequest) -> str:
 
 def _over_rate_limit(request: HttpRequest) -> bool:
     """A fixed-window counter in the shared cache, so every web process counts."""
-    limit = int(getattr(settings, "HUIFANG_SURVEY_RATE_LIMIT", RATE_LIMIT))
+    limit = settings.HUIFANG_SURVEY_RATE_LIMIT
     window = int(timezone.now().timestamp()) // RATE_WINDOW_SECONDS
     key = f"survey-post:{_client_address(request)}:{window}"
     cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
