@@ -250,3 +250,10 @@ def test_account_pages_render_in_chinese(admin_user: User, name: str) -> None:
     response = client.get(reverse(name))
     assert response.status_code == 200
     assert '<html lang="zh-hans">' in response.content.decode()
+
+
+def test_profile_links_to_notification_preferences(client, colleague) -> None:
+    client.force_login(colleague)
+    response = client.get("/users/profile/")
+    assert response.status_code == 200
+    assert 'href="/notifications/preferences/"' in response.content.decode()
