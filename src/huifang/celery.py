@@ -20,6 +20,11 @@ def _periodic(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
 
     sender.conf.beat_schedule = {
+        # Planning runs just before the sweep, so reminders follow today's plan.
+        "plan-all-projects": {
+            "task": "huifang.visits.tasks.plan_all_projects_task",
+            "schedule": crontab(minute=45, hour=(settings.HUIFANG_SWEEP_HOUR - 1) % 24),
+        },
         "notify-sweep": {
             "task": "huifang.notify.tasks.run_sweep_task",
             "schedule": crontab(minute=0, hour=settings.HUIFANG_SWEEP_HOUR),

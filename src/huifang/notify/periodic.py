@@ -28,9 +28,11 @@ INTERVAL_SECONDS = 60
 
 def _tick(last_sweep: datetime.date | None) -> datetime.date | None:
     from huifang.notify.tasks import requeue_deliveries_task, run_sweep_task
+    from huifang.visits.tasks import plan_all_projects_task
 
     now = timezone.localtime()
     if now.hour >= settings.HUIFANG_SWEEP_HOUR and last_sweep != now.date():
+        plan_all_projects_task()
         run_sweep_task()
         last_sweep = now.date()
     requeue_deliveries_task()
