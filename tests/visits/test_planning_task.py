@@ -9,7 +9,9 @@ from huifang.visits.tasks import plan_all_projects_task
 def test_nightly_plan_task_restores_a_missing_planned_visit(project: Project) -> None:
     planned = Visit.objects.filter(project=project, status=VisitStatus.PLANNED)
     expected = sorted(planned.values_list("phase", "sequence", "due_date"))
-    planned.order_by("due_date").last().delete()  # type: ignore[union-attr]
+    last = planned.order_by("due_date").last()
+    assert last is not None
+    last.delete()
     plan_all_projects_task()
     assert sorted(planned.values_list("phase", "sequence", "due_date")) == expected
 
