@@ -36,6 +36,14 @@ from huifang.actions.services import (
 from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import create_customer
+from huifang.insights.services import (
+    acknowledge_policy,
+    answer_suggestion,
+    create_meeting,
+    create_review,
+    create_suggestion,
+    create_training_session,
+)
 from huifang.policy.services import ensure_default_policy
 from huifang.projects.models import Project
 from huifang.projects.services import (
@@ -45,7 +53,9 @@ from huifang.projects.services import (
     put_project_on_hold,
     resume_project,
 )
+from huifang.surveys.models import SurveyInvitation
 from huifang.surveys.questionnaires import ensure_default_questionnaire
+from huifang.surveys.services import submit_survey_response
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import (
     create_adhoc_visit,
@@ -203,6 +213,8 @@ class _Builder:
         for plan in PLANS:
             self.make_project(plan)
         self.action_showcase()
+        self.survey_answers()
+        self.evaluation_showcase()
 
     def make_users(self) -> None:
         # One hash for all: hashing is deliberately slow and the demo has seven users.
@@ -289,6 +301,79 @@ class _Builder:
             story.showcase_member_visits(self.users[plan.showcase])
         elif project.status == "active":
             story.schedule_next(rng.random() < 0.6)
+
+    def survey_answers(self) -> None:
+        """Most customers answer the survey sent after the closing visit; one is unhappy
+        (a detractor: the manager gets an action and a notification), one never answers."""
+        rng = random.Random(f"{SEED}:surveys")
+        invitations = SurveyInvitation.objects.filter(responded_at__isnull=True).order_by("pk")
+        for index, invitation in enumerate(invitations):
+            if index % 3 == 2:
+                continue  # no answer: the response rate is not 100%
+            unhappy = index == 1
+            answers = {
+                "overall": 2 if unhappy else rng.choice((4, 5, 5)),
+                "quality": 3 if unhappy else rng.choice((4, 5)),
+                "schedule": 2 if unhappy else rng.choice((3, 4, 5)),
+                "communication": 3 if unhappy else 5,
+                "service": 3 if unhappy else rng.choice((4, 5)),
+                "recommend": 4 if unhappy else rng.choice((8, 9, 10)),
+                "evaluation": "上线后报表速度明显变慢。"
+                if unhappy
+                else "系统运行稳定，团队响应及时。",
+                "suggestions": "希望尽快安排性能优化。" if unhappy else "希望增加移动端报表。",
+            }
+            submit_survey_response(invitation=invitation, answers=answers, language="zh-hans")
+
+    def evaluation_showcase(self) -> None:
+        """Section six of the policy at work: a quarterly review with its meeting,
+        staff who acknowledged the policy, a training session and suggestions."""
+        quality, pm1, pm2 = self.users["quality"], self.users["pm1"], self.users["pm2"]
+        members = [self.users["member1"], self.users["member2"]]
+        quarter_end = self.day(-1)
+        review = create_review(
+            title="季度回访效果评估 / Quarterly follow-up review",
+            period_start=quarter_end - datetime.timedelta(days=90),
+            period_end=quarter_end,
+            created_by=quality,
+            findings="按时回访率低于目标；结束阶段回访的客户满意度较高。",
+            decisions="进行阶段回访统一提前三天提醒；项目经理每周检查逾期回访。",
+            today=self.today,
+        )
+        create_meeting(
+            date=self.day(-2),
+            title="回访工作总结会议 / Follow-up summary meeting",
+            minutes="讨论逾期回访的原因及改进措施的落实情况。",
+            attendees=[quality, pm1, pm2, *members],
+            created_by=quality,
+            review=review,
+        )
+        version = self.policy.versions.filter(status="published").order_by("-number").first()
+        if version is not None:
+            for user in (quality, pm1, members[0]):
+                acknowledge_policy(user=user, version=version)
+        create_training_session(
+            date=self.day(-30),
+            topic="回访制度培训 / Follow-up policy training",
+            trainer=quality,
+            scores={pm1: 92, pm2: 85, members[0]: 88, members[1]: 76},
+        )
+        answered = create_suggestion(
+            policy=self.policy,
+            author=members[0],
+            text="电话回访后希望能直接生成回访记录草稿。",
+        )
+        answer_suggestion(
+            suggestion=answered,
+            status="adopted",
+            response="已采纳，将在下一版制度中说明。",
+            answered_by=quality,
+        )
+        create_suggestion(
+            policy=self.policy,
+            author=pm2,
+            text="Monthly visits are too frequent for maintenance projects.",
+        )
 
     def action_showcase(self) -> None:
         """A recent ad-hoc visit on one project that leaves an action in each state:
