@@ -46,6 +46,17 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A test that activates a language (directly or through a request) does not
+    hand it to the next test: each starts in the default, LANGUAGE_CODE."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def policy(db: None) -> Policy:
     return ensure_default_policy()
