@@ -137,3 +137,18 @@ def test_summary_filters_project_customer_phase(data, quality) -> None:
 def test_summary_fixed_query_count(data, quality, django_assert_num_queries) -> None:
     with django_assert_num_queries(7):
         _april(quality)
+
+
+@pytest.mark.parametrize("who", ["quality", "owner", "colleague", "outsider_pm"])
+def test_monthly_coverage_matches_coverage_rate_month_by_month(data, request, who) -> None:
+    import datetime
+
+    from huifang.insights.metrics import Scope, coverage_rate, monthly_coverage
+
+    scope = Scope(user=request.getfixturevalue(who))
+    months = [datetime.date(2026, m, 1) for m in range(1, 7)]
+    ends = [datetime.date(2026, m + 1, 1) - datetime.timedelta(days=1) for m in range(1, 7)]
+
+    assert monthly_coverage(scope, months) == {
+        month: coverage_rate(scope, month, end) for month, end in zip(months, ends, strict=True)
+    }

@@ -132,6 +132,37 @@ def test_visit_list_filters_by_owner(project: Project, owner: User, colleague: U
     assert [row.pk for row, _ in response.context["rows"]] == [visit.pk]
 
 
+def test_visit_list_searches_projects_by_code_or_name(
+    project: Project, policy: Any, owner: User
+) -> None:
+    other = create_project(
+        code="Z-900",
+        name="Warehouse",
+        customer=CustomerFactory.create(),
+        manager=owner,
+        status="active",
+        cadence="monthly",
+        planned_start=datetime.date(2026, 3, 2),
+        planned_end=datetime.date(2026, 8, 31),
+        policy=policy,
+        members=[],
+        today=datetime.date(2026, 3, 1),
+    )[0]
+    client = _client(owner)
+
+    def projects(**params: Any) -> set[str]:
+        response = client.get(reverse("visits:list"), {"per_page": 100, **params})
+        assert response.context["form"].errors == {}
+        return {row.project.code for row, _ in response.context["rows"]}
+
+    assert projects(q="z-9") == {"Z-900"}
+    assert projects(q="warehouse") == {"Z-900"}
+    assert projects(project=project.pk) == {project.code}
+    assert projects(project=other.pk, q="warehouse") == {"Z-900"}
+    # No <select> of every visible project (10,000 at enterprise scale).
+    assert b'<select name="project"' not in client.get(reverse("visits:list")).content
+
+
 def test_visit_list_query_count_does_not_grow_with_rows(
     project: Project, policy: Any, owner: User, quality: User
 ) -> None:

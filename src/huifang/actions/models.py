@@ -132,6 +132,7 @@ class ImprovementAction(models.Model):
             models.Index(fields=["owner", "status", "due_date"], name="action_by_owner_open_due"),
             models.Index(fields=["project", "status"], name="action_by_project_status"),
             models.Index(fields=["status", "due_date"], name="action_by_status_due"),
+            models.Index(fields=["status", "-closed_on", "-id"], name="action_by_status_closed"),
         ]
 
     def __str__(self) -> str:

@@ -51,7 +51,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from huifang.core.access import project_scope
@@ -193,6 +193,68 @@ def coverage_rate(scope: Scope, date_from: datetime.date, date_to: datetime.date
     return ratio(row["covered"], row["active"])
 
 
+def monthly_coverage(scope: Scope, months: list[datetime.date]) -> dict[datetime.date, Any]:
+    """:func:`coverage_rate` of every month in ``months`` (first days, ascending) in two
+    queries instead of one per month: the active projects counted per month in one
+    aggregate, and the covered ones grouped by the month of their done visits."""
+    from huifang.visits.models import Visit
+
+    if not months:
+        return {}
+
+    def end_of(month: datetime.date) -> datetime.date:
+        return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+
+    first, last = months[0], end_of(months[-1])
+    projects = active_projects(scope, first, last)
+    active = projects.aggregate(
+        **{
+            f"m{i}": Count(
+                "pk",
+                filter=Q(_start__lte=end_of(month)) & (Q(_end__isnull=True) | Q(_end__gte=month)),
+            )
+            for i, month in enumerate(months)
+        }
+    )
+    visits = Visit.objects.filter(
+        project__in=projects.values("pk"), status="done", completed_on__range=(first, last)
+    )
+    if scope.phase is not None:
+        visits = visits.filter(phase=scope.phase)
+    # A project counts in a month when it was active then: started by the month's end
+    # (its start's month is not later) and not ended before the month's first day.
+    covered = {
+        _as_date(row["month"]): row["covered"]
+        for row in visits.annotate(
+            month=TruncMonth("completed_on"),
+            _start_month=TruncMonth(Coalesce("project__actual_start", "project__planned_start")),
+            _end=Coalesce("project__actual_end", "project__planned_end"),
+        )
+        .filter(_start_month__lte=F("month"))
+        .filter(Q(_end__isnull=True) | Q(_end__gte=F("month")))
+        .values("month")
+        .order_by("month")
+        .annotate(covered=Count("project_id", distinct=True))
+    }
+    return {month: ratio(covered.get(month, 0), active[f"m{i}"]) for i, month in enumerate(months)}
+
+
+def _as_date(value: Any) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
+def day_range(field: str, date_from: datetime.date, date_to: datetime.date) -> Q:
+    """``field__date__range`` as bounds on the timestamp itself (``field >= start of
+    date_from``, ``< start of the day after date_to`` in the current time zone), which
+    an index can serve and which spares converting every row's time zone."""
+    zone = timezone.get_current_timezone()
+    start = datetime.datetime.combine(date_from, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(
+        date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone
+    )
+    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
 def feedback_figures(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> Metrics:
     from huifang.visits.models import Feedback
 
@@ -223,7 +285,7 @@ def action_figures(
 ) -> Metrics:
     from huifang.actions.models import OPEN_ACTION_STATUSES, ImprovementAction
 
-    created = Q(created_at__date__range=(date_from, date_to))
+    created = day_range("created_at", date_from, date_to)
     closed = Q(status="verified_effective")
     row = ImprovementAction.objects.filter(scope.q("project", "record__visit")).aggregate(
         created=Count("pk", filter=created),
@@ -297,7 +359,7 @@ def survey_response_rate(
     except ImportError:  # pragma: no cover - surveys not installed
         return None
     row = SurveyInvitation.objects.filter(
-        scope.q("project", "visit"), sent_at__date__range=(date_from, date_to)
+        scope.q("project", "visit"), day_range("sent_at", date_from, date_to)
     ).aggregate(sent=Count("pk"), answered=Count("pk", filter=Q(responded_at__isnull=False)))
     return ratio(row["answered"], row["sent"])
 

@@ -115,6 +115,7 @@ def dashboard(
             detractors=Count("pk", filter=Q(likelihood_to_recommend__lte=6)),
         )
     }
+    coverage = metrics.monthly_coverage(scope, months)
     series: list[dict[str, Any]] = []
     for month in months:
         key = _month_key(month)
@@ -128,7 +129,7 @@ def dashboard(
                 "due_from": month.isoformat(),
                 "due_to": month_end(month).isoformat(),
                 "on_time_rate": metrics.ratio(visit_row.get("done_on_time"), visit_row.get("due")),
-                "coverage_rate": metrics.coverage_rate(scope, month, month_end(month)),
+                "coverage_rate": coverage[month],
                 "csat": None if csat is None else csat * 100,
                 "nps": None
                 if not scored
@@ -137,7 +138,7 @@ def dashboard(
         )
     problems = _labelled(
         Problem.objects.visible_to(user)
-        .filter(created_at__date__range=(date_from, date_to))
+        .filter(metrics.day_range("created_at", date_from, date_to))
         .values("category", "severity")
         .order_by("category", "severity")
         .annotate(count=Count("pk"))
@@ -145,7 +146,7 @@ def dashboard(
     actions = ImprovementAction.objects.visible_to(user)
     funnel_counts = {
         row["status"]: row["count"]
-        for row in actions.filter(created_at__date__range=(date_from, date_to))
+        for row in actions.filter(metrics.day_range("created_at", date_from, date_to))
         .values("status")
         .order_by("status")
         .annotate(count=Count("pk"))
@@ -310,7 +311,7 @@ def problem_categories(
 ) -> list[dict[str, Any]]:
     return _labelled(
         Problem.objects.visible_to(user)
-        .filter(created_at__date__range=(date_from, date_to))
+        .filter(metrics.day_range("created_at", date_from, date_to))
         .values("category")
         .order_by("category")
         .annotate(

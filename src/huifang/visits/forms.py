@@ -97,8 +97,15 @@ class StyledForm(forms.Form):
 
 
 class VisitFilterForm(StyledForm):
+    # A search by project code or name rather than a <select> of every visible
+    # project (10,000 at enterprise scale); ``project`` (a hidden id) keeps links from
+    # a project's page working.
+    q = forms.CharField(label=_("Project"), required=False, max_length=100)
     project = forms.ModelChoiceField(
-        label=_("Project"), queryset=Project.objects.none(), required=False
+        label=_("Project"),
+        queryset=Project.objects.none(),
+        required=False,
+        widget=forms.HiddenInput,
     )
     status = forms.ChoiceField(
         label=_("Status"), choices=_blank(VisitStatus.choices), required=False
@@ -115,8 +122,9 @@ class VisitFilterForm(StyledForm):
 
     def __init__(self, *args: Any, projects: QuerySet[Project], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "project", projects.order_by("code"))
+        _choices(self, "project", projects)
         _choices(self, "owner", User.objects.filter(is_active=True).order_by("username"))
+        self.fields["q"].widget.attrs["placeholder"] = _("Code or name")
 
 
 # --- Planning a visit -------------------------------------------------------------------

@@ -124,6 +124,15 @@ class Visit(models.Model):
             models.Index(fields=["owner", "status", "due_date"], name="visit_by_owner_open_due"),
             models.Index(fields=["status", "due_date"], name="visit_by_status_due"),
             models.Index(fields=["project", "due_date"], name="visit_by_project_due"),
+            # The visit list's default order (every visit, soonest due first).
+            models.Index(fields=["due_date", "id"], name="visit_by_due_id"),
+            # Open visits soonest due first (home's overdue list): without it the
+            # planner walks visit_by_due_id through every done visit.
+            models.Index(
+                fields=["due_date", "id"],
+                condition=models.Q(status__in=OPEN_VISIT_STATUSES),
+                name="visit_open_by_due",
+            ),
         ]
 
     def __str__(self) -> str:

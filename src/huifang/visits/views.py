@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -99,6 +99,8 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         filters = form.cleaned_data
     if filters.get("project"):
         visits = visits.filter(project=filters["project"])
+    if term := (filters.get("q") or "").strip():
+        visits = visits.filter(Q(project__code__icontains=term) | Q(project__name__icontains=term))
     if filters.get("status"):
         visits = visits.filter(status=filters["status"])
     if filters.get("phase"):
