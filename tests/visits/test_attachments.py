@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from huifang.core.errors import DomainError
 from huifang.core.models import User
@@ -99,7 +100,7 @@ def test_upload_attachment_named_like_an_image_but_not_one_is_refused(
 def test_upload_attachment_over_the_size_limit_is_refused(
     project: Project, colleague: User
 ) -> None:
-    with pytest.raises(DomainError) as refused:
+    with translation.override("en"), pytest.raises(DomainError) as refused:
         add_attachment(
             visit=_kickoff(project),
             uploaded_by=colleague,

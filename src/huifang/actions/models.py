@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
 from huifang.projects.models import Project
@@ -109,6 +110,7 @@ class ImprovementAction(models.Model):
     revision = models.PositiveIntegerField(_("revision"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
 
     objects = ImprovementActionQuerySet.as_manager()
 
@@ -173,6 +175,7 @@ class ActionVerification(models.Model):
         verbose_name=_("verified by"),
     )
     verified_on = models.DateField(_("verified on"))
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("action verification")

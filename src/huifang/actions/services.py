@@ -31,6 +31,7 @@ from huifang.actions.models import (
     VerificationResult,
 )
 from huifang.core.errors import DomainError
+from huifang.core.history import record_change
 from huifang.projects.models import Membership, Project
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def _claim(
     updated = rows.update(revision=F("revision") + 1, updated_at=timezone.now(), **changes)
     if updated:
         action.refresh_from_db()
+        record_change(action)
         return action
     current = ImprovementAction.objects.filter(pk=action.pk).values_list("status", "revision")
     found = current.first()

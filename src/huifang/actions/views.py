@@ -21,6 +21,7 @@ from huifang.actions.forms import ActionDoneForm, ActionFilterForm, ActionProgre
 from huifang.actions.models import OPEN_ACTION_STATUSES, ImprovementAction
 from huifang.core import access
 from huifang.core.errors import DomainError
+from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
 
 SORTS: dict[str, tuple[str, ...] | str] = {
@@ -94,6 +95,7 @@ def _detail(
         "progress_form": progress_form
         or ActionProgressForm(initial={**initial, "note": action.progress_note}),
         "done_form": done_form or ActionDoneForm(initial=initial),
+        "audit_history": history_of(action),
     }
     return render(request, "actions/action_detail.html", context, status=status)
 

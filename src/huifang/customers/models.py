@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huifang.core.models import Language
 
@@ -22,6 +23,7 @@ class Customer(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("customer")
@@ -51,6 +53,7 @@ class Contact(models.Model):
         _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
     )
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("contact")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
 from huifang.core.errors import DomainError
+from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
 from huifang.customers import services
 from huifang.customers.forms import CustomerForm, CustomerSearchForm, contact_formset
@@ -133,5 +134,6 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": [{"visit": visit, "days_late": visit.days_late(today)} for visit in visits],
         "history_limit": HISTORY_LIMIT,
         "can_edit": services.can_edit_customers(user),
+        "audit_history": history_of(customer),
     }
     return render(request, "customers/customer_detail.html", context)

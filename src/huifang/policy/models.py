@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huifang.visits.scheduling import Anchor, Phase
 
@@ -154,6 +155,7 @@ class PolicyVersion(models.Model):
         _("target days to close an action"), default=30
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     objects = PolicyVersionQuerySet.as_manager()
 
@@ -218,6 +220,7 @@ class VisitRule(models.Model):
     anchor = models.CharField(_("anchor"), max_length=8, choices=AnchorChoices.choices)
     offset_days = models.SmallIntegerField(_("offset days"), default=0)
     window_days = models.PositiveSmallIntegerField(_("window days"), default=7)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("visit rule")
@@ -271,6 +274,7 @@ class CompanyDay(models.Model):
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=8, choices=CompanyDayKind.choices)
     name = models.CharField(_("name"), max_length=120, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("company day")

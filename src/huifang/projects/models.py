@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
 from huifang.customers.models import Contact, Customer
@@ -74,6 +75,7 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
 
     objects = ProjectQuerySet.as_manager()
 
@@ -129,6 +131,7 @@ class Membership(models.Model):
     )
     responsibility = models.CharField(_("responsibility"), max_length=120, blank=True)
     joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("membership")
@@ -152,6 +155,7 @@ class ProjectHold(models.Model):
     started_on = models.DateField(_("on hold from"))
     ended_on = models.DateField(_("resumed on"), null=True, blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("hold period")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from huifang.core.errors import DomainError
 from huifang.projects.models import Membership, Project, ProjectHold, ProjectStatusChoices
@@ -112,8 +113,9 @@ def set_project_team(*, project: Project, members: Iterable[User]) -> None:
     wanted = {user.pk for user in members if user.pk != project.manager_id}
     current = set(project.memberships.values_list("user_id", flat=True))
     project.memberships.filter(user_id__in=current - wanted).delete()
-    Membership.objects.bulk_create(
-        Membership(project=project, user_id=user_id) for user_id in sorted(wanted - current)
+    bulk_create_with_history(
+        [Membership(project=project, user_id=user_id) for user_id in sorted(wanted - current)],
+        Membership,
     )
 
 
@@ -135,7 +137,9 @@ def resume_project(
     today = today or timezone.localdate()
     if project.status != ProjectStatusChoices.ON_HOLD:
         raise DomainError(_("Only a project on hold can be resumed."))
-    project.holds.filter(ended_on__isnull=True).update(ended_on=today)
+    for hold in project.holds.filter(ended_on__isnull=True):
+        hold.ended_on = today
+        hold.save(update_fields=["ended_on"])
     return update_project(project=project, status=ProjectStatusChoices.ACTIVE, today=today)
 
 

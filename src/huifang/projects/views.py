@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.core import access
 from huifang.core.errors import DomainError
+from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
 from huifang.customers.queries import visible_customers
 from huifang.projects import services
@@ -265,5 +266,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changed_ids=_changed_ids(request),
         can_manage=access.can_manage_project(user, project),
         can_record=access.can_record_visit(user, project),
+        audit_history=history_of(project),
     )
     return render(request, "projects/project_detail.html", context)

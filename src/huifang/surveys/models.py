@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
 from huifang.core.models import Language
@@ -196,6 +197,7 @@ class SurveyInvitation(models.Model):
     responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     objects = SurveyInvitationQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
 from huifang.customers.models import Contact
@@ -94,6 +95,7 @@ class Visit(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
 
     objects = VisitQuerySet.as_manager()
 
@@ -210,6 +212,7 @@ class VisitRecord(models.Model):
     revision = models.PositiveIntegerField(_("revision"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords()
 
     objects = VisitRecordQuerySet.as_manager()
 
@@ -327,6 +330,7 @@ class Problem(models.Model):
     )
     resolution = models.TextField(_("resolution"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     objects = ProblemQuerySet.as_manager()
 
@@ -421,6 +425,7 @@ class Feedback(models.Model):
     requirement_changes = models.TextField(_("new or changed requirements"), blank=True)
     received_on = models.DateField(_("received on"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords()
 
     objects = FeedbackQuerySet.as_manager()
 

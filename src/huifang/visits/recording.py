@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from huifang.actions.models import ActionOrigin, ActionStatus, ActionVerification, ImprovementAction
 from huifang.actions.services import (
@@ -36,6 +37,7 @@ from huifang.actions.services import (
     verify_action,
 )
 from huifang.core.errors import DomainError
+from huifang.core.history import record_change
 from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices
 from huifang.policy.queries import version_in_force
@@ -233,7 +235,7 @@ def _new_problems(
                 resolution=(spec.get("resolution") or "").strip(),
             )
         )
-    return Problem.objects.bulk_create(built)
+    return bulk_create_with_history(built, Problem)
 
 
 def _new_feedback(
@@ -326,9 +328,10 @@ def _create_record(visit: Visit, recorded_by: User, cleaned: dict[str, Any]) -> 
         # A savepoint, so a lost race for the one-to-one leaves our transaction usable
         # long enough to say what happened.
         with transaction.atomic():
-            return VisitRecord.objects.create(
-                visit=visit, recorded_by=recorded_by, **cleaned, **progress
-            )
+            record = VisitRecord(visit=visit, recorded_by=recorded_by, **cleaned, **progress)
+            record._history_user = recorded_by  # type: ignore[attr-defined]
+            record.save(force_insert=True)
+            return record
     except IntegrityError as error:
         raise _conflict() from error
 
@@ -358,6 +361,7 @@ def _update_record(
             raise _refuse_read_only()
         raise _conflict()
     record.refresh_from_db()
+    record_change(record, recorded_by)
     return record
 
 
@@ -416,6 +420,7 @@ def _apply_actions(
             revision=F("revision") + 1,
             updated_at=timezone.now(),
         )
+        record_change(ImprovementAction.objects.get(pk=action_id), author)
     dropped = [action for pk, action in existing.items() if pk not in kept]
     if any(action.status != ActionStatus.OPEN for action in dropped):
         raise DomainError(_("An action somebody has already worked on cannot be removed."))
@@ -459,7 +464,7 @@ def _store_verifications(
                 verified_on=on,
             )
         )
-    ActionVerification.objects.bulk_create(rows)
+    bulk_create_with_history(rows, ActionVerification, default_user=author)
 
 
 @transaction.atomic
@@ -521,6 +526,9 @@ def submit_visit_record(
             on=completed_on,
         )
     locked.refresh_from_db()
+    record_change(locked, submitted_by)
+    visit.refresh_from_db()
+    record_change(visit, submitted_by)
     # The policy may ask the customer for a survey after this phase (closing by
     # default); the invitation is part of the same transaction, its e-mail on commit.
     invite_after_visit(visit=locked.visit)
@@ -560,6 +568,7 @@ def amend_visit_record(
     for name, values in diff.items():
         setattr(locked, name, values["new"])
     locked.revision += 1
+    locked._history_user = amended_by  # type: ignore[attr-defined]
     locked.save(update_fields=[*diff, "revision", "updated_at"])
     RecordAmendment.objects.create(
         record=locked, reason=reason, changes=diff, amended_by=amended_by
@@ -577,6 +586,7 @@ def _claim_visit(visit: Visit, statuses: Iterable[str], message: str, **changes:
     if not updated:
         raise DomainError(message)
     visit.refresh_from_db()
+    record_change(visit)
     return visit
 
 

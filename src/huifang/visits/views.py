@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.core import access
 from huifang.core.errors import DomainError
+from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
 from huifang.projects.models import Project
 from huifang.visits import record_page
@@ -173,6 +174,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_schedule": may_schedule(user, visit),
         "may_record": access.can_record_visit(user, project),
         **record_page.attachment_context(request, visit, record),
+        "audit_history": merged_history(visit, record),
     }
     return render(request, "visits/visit_detail.html", context)
 

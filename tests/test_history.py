@@ -1,0 +1,251 @@
+"""Audit history (issue 9, item 3): every business model keeps who changed what.
+
+The ``project`` fixture (managed by ``owner``, ``colleague`` on the team) runs
+2026-03-02 – 2026-08-31; its kickoff visit is due 2026-03-09. Today is 2026-04-20.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+from simple_history.models import HistoricalChanges
+
+from huifang.actions.models import ActionStatus, ImprovementAction
+from huifang.actions.services import create_action, mark_action_done
+from huifang.core.history import acting_as, history_of
+from huifang.core.models import User
+from huifang.customers.models import Contact, Customer
+from huifang.customers.services import create_customer, update_customer
+from huifang.projects.models import Membership, Project, ProjectHold
+from huifang.projects.services import put_project_on_hold, resume_project, update_project
+from huifang.visits.models import Visit, VisitRecord, VisitStatus
+from huifang.visits.recording import amend_visit_record, save_visit_record, submit_visit_record
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TRACKED = {
+    "customers.Customer",
+    "customers.Contact",
+    "projects.Project",
+    "projects.Membership",
+    "projects.ProjectHold",
+    "policy.PolicyVersion",
+    "policy.VisitRule",
+    "policy.CompanyDay",
+    "visits.Visit",
+    "visits.VisitRecord",
+    "visits.Problem",
+    "visits.Feedback",
+    "actions.ImprovementAction",
+    "actions.ActionVerification",
+    "surveys.SurveyInvitation",
+    "insights.Review",
+    "insights.Suggestion",
+    "notify.WebhookEndpoint",
+}
+
+
+@pytest.fixture(autouse=True)
+def _today(time_machine: Any) -> None:
+    time_machine.move_to(datetime.datetime(2026, 4, 20, 10, 0, tzinfo=SHANGHAI), tick=False)
+
+
+def _kickoff(project: Project) -> Visit:
+    return project.visits.get(phase="kickoff", sequence=1)
+
+
+def _save(visit: Visit, user: User, **fields: Any) -> VisitRecord:
+    return save_visit_record(
+        visit=visit,
+        recorded_by=user,
+        fields=fields,
+        problems=[{"category": "schedule", "description": "Late test data"}],
+        feedback={"overall_satisfaction": 4},
+        actions=[],
+        verifications=[],
+    )
+
+
+def _latest(instance: Model) -> Any:
+    manager: Any = type(instance).history  # type: ignore[attr-defined]
+    return manager.filter(id=instance.pk).order_by("-history_date", "-history_id").first()
+
+
+def _history_users(instance: Model) -> list[str | None]:
+    manager: Any = type(instance).history  # type: ignore[attr-defined]
+    rows = manager.filter(id=instance.pk).order_by("history_date", "history_id")
+    return [row.history_user.username if row.history_user else None for row in rows]
+
+
+def test_history_tracks_exactly_the_business_models() -> None:
+    tracked = {
+        model._meta.label
+        for model in apps.get_models()
+        if model._meta.label.startswith(
+            ("customers.", "projects.", "policy.", "visits.", "actions.", "surveys.")
+        )
+        or model._meta.app_label in {"insights", "notify"}
+        if hasattr(model, "history") and not issubclass(model, HistoricalChanges)
+    }
+
+    assert tracked == TRACKED
+
+
+def test_customer_and_contact_changes_record_the_acting_user(owner: User) -> None:
+    with acting_as(owner):
+        customer = create_customer(
+            name="Acme", contacts=[(None, {"name": "Li Wei", "is_primary": True})]
+        )
+        update_customer(customer=customer, name="Acme Ltd")
+
+    assert _history_users(customer) == ["owner", "owner"]
+    contact = Contact.objects.get(customer=customer)
+    # Saved twice by the service: created, then made the primary contact.
+    assert _history_users(contact) == ["owner", "owner"]
+    with translation.override("en"):
+        assert [change.field for change in history_of(customer)[0].changes] == ["name"]
+
+
+def test_project_hold_and_team_changes_record_the_acting_user(
+    project: Project, owner: User, quality: User
+) -> None:
+    with acting_as(owner):
+        project, _plan = put_project_on_hold(project=project, reason="Customer audit")
+        project, _plan = resume_project(project=project)
+        update_project(project=project, name="ERP rollout phase 1")
+
+    assert _latest(project).history_user == owner
+    hold = ProjectHold.objects.get(project=project)
+    assert _history_users(hold) == ["owner", "owner"]
+    assert _latest(hold).ended_on == datetime.date(2026, 4, 20)
+    membership = Membership.objects.get(project=project)
+    # The fixture's team was set outside any request or acting_as: no author.
+    assert _history_users(membership) == [None]
+
+
+def test_record_save_submit_and_amend_record_the_acting_users(
+    project: Project, owner: User, colleague: User
+) -> None:
+    visit = _kickoff(project)
+    record = _save(visit, colleague, summary="First draft")
+    record = _save(visit, colleague, summary="Second draft")
+    record = submit_visit_record(
+        record=record, submitted_by=colleague, completed_on=datetime.date(2026, 3, 9)
+    )
+    amend_visit_record(record=record, amended_by=owner, reason="Typo", changes={"summary": "Final"})
+
+    assert _history_users(record) == ["colleague", "colleague", "colleague", "owner"]
+    assert [
+        row.summary for row in VisitRecord.history.filter(id=record.pk).order_by("history_id")
+    ] == [
+        "First draft",
+        "Second draft",
+        "Second draft",
+        "Final",
+    ]
+    assert _latest(visit).history_user == colleague
+    assert _latest(visit).status == VisitStatus.DONE
+    with translation.override("en"):
+        changes = history_of(record)[0].changes
+    assert [(change.field, change.old, change.new) for change in changes] == [
+        ("summary", "Second draft", "Final")
+    ]
+
+
+def test_record_created_inside_a_request_context_has_its_author(
+    project: Project, colleague: User
+) -> None:
+    with acting_as(colleague):
+        record = _save(_kickoff(project), colleague)
+
+    assert _history_users(record) == ["colleague"]
+    assert _history_users(record.problems.get()) == ["colleague"]
+    assert _history_users(record.feedback.get()) == ["colleague"]
+
+
+def test_action_status_change_records_the_acting_user(project: Project, owner: User) -> None:
+    with acting_as(owner):
+        action = create_action(
+            project=project,
+            description="Weekly report",
+            owner=owner,
+            due_date=datetime.date(2026, 5, 1),
+            created_by=owner,
+        )
+        mark_action_done(action=action, note="Sent")
+
+    rows = ImprovementAction.history.filter(id=action.pk).order_by("history_id")
+    assert [(row.status, row.history_user) for row in rows] == [
+        (ActionStatus.OPEN, owner),
+        (ActionStatus.DONE, owner),
+    ]
+
+
+def test_action_done_page_records_the_signed_in_user(
+    client: Client, project: Project, owner: User
+) -> None:
+    action = create_action(
+        project=project,
+        description="Weekly report",
+        owner=owner,
+        due_date=datetime.date(2026, 5, 1),
+        created_by=owner,
+    )
+    client.force_login(owner)
+
+    response = client.post(
+        reverse("actions:done", args=[action.pk]),
+        {"done-note": "Sent", "done-done_on": "", "done-revision": action.revision},
+    )
+
+    assert response.status_code == 302
+    assert _latest(action).history_user == owner
+    assert _latest(action).status == ActionStatus.DONE
+
+
+def test_deleting_a_project_keeps_its_history(project: Project, owner: User) -> None:
+    with acting_as(owner):
+        update_project(project=project, name="Renamed")
+    project_id = project.pk
+    visit_ids = list(project.visits.values_list("pk", flat=True))
+
+    Project.objects.filter(pk=project_id).delete()
+
+    assert [
+        row.history_type for row in Project.history.filter(id=project_id).order_by("history_id")
+    ] == ["+", "~", "-"]
+    assert Visit.history.filter(id__in=visit_ids, history_type="-").count() == len(visit_ids)
+
+
+def test_project_page_shows_who_changed_what(client: Client, project: Project, owner: User) -> None:
+    client.force_login(owner)
+    client.post(reverse("projects:hold", args=[project.pk]), {"hold-reason": "Customer audit"})
+
+    response = client.get(reverse("projects:detail", args=[project.pk]))
+
+    entries = response.context["audit_history"]
+    assert (entries[0].user, entries[0].type) == (owner, "~")
+    assert [(c.field, c.old, c.new) for c in entries[0].changes] == [
+        ("状态", "进行中", "暂停")  # the user's language (Simplified Chinese)
+    ]
+    assert 'data-testid="audit-history"' in response.content.decode()
+
+
+def test_customer_page_shows_its_history(client: Client, owner: User, admin_user: User) -> None:
+    with acting_as(admin_user):
+        customer = create_customer(name="Acme")
+    client.force_login(admin_user)
+
+    response = client.get(reverse("customers:detail", args=[customer.pk]))
+
+    assert [(entry.user, entry.type) for entry in response.context["audit_history"]] == [
+        (admin_user, "+")
+    ]
+    assert isinstance(customer, Customer)
