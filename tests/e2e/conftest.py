@@ -37,7 +37,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+        # CI installs Chromium and must run these; a developer's fresh machine may not
+        # have it yet, and the rest of the suite is still worth running there.
+        if os.environ.get("CI") or os.environ.get("HUIFANG_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
