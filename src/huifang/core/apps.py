@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "huifang.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from huifang.core.dataversion import watch_connection
+
+        connection_created.connect(watch_connection, dispatch_uid="huifang-dataversion")

@@ -40,21 +40,24 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huifang.core import dataversion
 from huifang.core.errors import DomainError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMATS = ("sqlite", "json")
 # Not data: rebuilt by `migrate` (content types, permissions), short-lived (sessions) or
-# login-attempt bookkeeping that must not lock anyone out after a restore (axes).
+# login-attempt bookkeeping that must not lock anyone out after a restore (axes), or
+# the cache key of computed figures, renewed by every restore (core.dataversion).
 JSON_EXCLUDED = (
     "contenttypes",
     "auth.permission",
     "sessions",
     "axes",
+    "core.dataversion",
 )
 # Models whose rows do not count when deciding whether a database is empty.
 _NOT_DATA_APPS = {"contenttypes", "sessions", "axes"}
-_NOT_DATA_MODELS = {"auth.permission"}
+_NOT_DATA_MODELS = {"auth.permission", "core.dataversion"}
 
 
 @dataclass(frozen=True)
@@ -208,9 +211,11 @@ def restore_database(
         ContentType.objects.clear_cache()
         # A backup from an older release is brought up to this release's schema.
         call_command("migrate", database=using, interactive=False, verbosity=0)
+        dataversion.renew(using)
         return RestoreResult(path=path, format=fmt, kept_copy=kept)
     _json_restore(path, using)
     ContentType.objects.clear_cache()
+    dataversion.renew(using)
     return RestoreResult(path=path, format=fmt, kept_copy=None)
 
 

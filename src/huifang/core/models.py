@@ -69,3 +69,19 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class DataVersion(models.Model):
+    """One row whose ``value`` moves after every committed write to our tables; see
+    :mod:`huifang.core.dataversion`. Written only with SQL there, never with ``save()``."""
+
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+        db_table = "core_dataversion"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.value)

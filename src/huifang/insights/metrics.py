@@ -4,7 +4,8 @@
 ``GET /api/v1/metrics/summary`` call it). Every figure is computed by the database
 (conditional ``Count``/``Avg`` aggregates and ``Exists`` subqueries) over querysets
 scoped by :mod:`huifang.core.access`, so a member sees only their projects' figures;
-the number of queries is fixed (seven) whatever the data size.
+the number of queries is fixed (seven) whatever the data size, and the result is
+cached until the data changes (:func:`summary`).
 
 Ratios are floats 0–1, CSAT 0–100, NPS −100…100, and ``None`` when the denominator
 is zero. The period ``date_from``–``date_to`` is inclusive and applies as follows:
@@ -54,7 +55,8 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from huifang.core.access import project_scope
+from huifang.core import dataversion
+from huifang.core.access import project_scope, sees_all_projects
 
 if TYPE_CHECKING:
     from huifang.core.access import AnyUser
@@ -376,8 +378,56 @@ def summary(
     phase: str | None = None,
     today: datetime.date | None = None,
 ) -> dict[str, float | int | None]:
-    """Every metric of DESIGN.md for the period and filters, as the user may see it."""
+    """Every metric of DESIGN.md for the period and filters, as the user may see it.
+
+    Cached until the data changes (:mod:`huifang.core.dataversion`): the figures depend
+    only on the data, the user's scope, the filters, the dates and the time zone."""
     today = today or timezone.localdate()
+    parts = (
+        scope_key(user),
+        *(_pk(value) for value in (project, manager, customer)),
+        department,
+        phase,
+        date_from,
+        date_to,
+        today,
+        timezone.get_current_timezone_name(),
+    )
+
+    def compute() -> dict[str, float | int | None]:
+        return _summary(
+            user=user,
+            date_from=date_from,
+            date_to=date_to,
+            project=project,
+            manager=manager,
+            customer=customer,
+            department=department,
+            phase=phase,
+            today=today,
+        )
+
+    return dataversion.cached("metrics.summary", parts, compute)
+
+
+def scope_key(user: AnyUser) -> str:
+    """What a user's figures depend on besides the filters: everyone who sees every
+    project shares one scope; anyone else has their own."""
+    return "all" if sees_all_projects(user) else f"user:{user.pk}"
+
+
+def _summary(
+    *,
+    user: AnyUser,
+    date_from: datetime.date,
+    date_to: datetime.date,
+    project: Any,
+    manager: Any,
+    customer: Any,
+    department: str | None,
+    phase: str | None,
+    today: datetime.date,
+) -> dict[str, float | int | None]:
     scope = Scope(
         user=user,
         project=project,

@@ -22,8 +22,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import get_language
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
+from huifang.core import dataversion
 from huifang.core.models import Role, User
 from huifang.insights import metrics
 from huifang.policy.models import Policy, PolicyVersion
@@ -85,7 +88,27 @@ def policy_targets(today: datetime.date) -> dict[str, float | None]:
 def dashboard(
     *, user: AnyUser, date_from: datetime.date, date_to: datetime.date, today: datetime.date
 ) -> dict[str, Any]:
-    """Everything the dashboard draws, scoped to what ``user`` may see."""
+    """Everything the dashboard draws, scoped to what ``user`` may see; cached until the
+    data changes (:mod:`huifang.core.dataversion`). The labels are in the active
+    language, so it is part of the key."""
+    parts = (
+        metrics.scope_key(user),
+        date_from,
+        date_to,
+        today,
+        get_language(),
+        timezone.get_current_timezone_name(),
+    )
+    return dataversion.cached(
+        "insights.dashboard",
+        parts,
+        lambda: _dashboard(user=user, date_from=date_from, date_to=date_to, today=today),
+    )
+
+
+def _dashboard(
+    *, user: AnyUser, date_from: datetime.date, date_to: datetime.date, today: datetime.date
+) -> dict[str, Any]:
     months = month_starts(date_from, date_to)
     scope = metrics.Scope(user=user)
     visits = Visit.objects.visible_to(user).filter(due_date__range=(date_from, date_to))

@@ -1,0 +1,157 @@
+"""The data version: a number that moves whenever one of our tables changes, so that
+figures computed from those tables can be cached until it moves.
+
+Every SQL statement that writes to a table of ours (``INSERT``, ``UPDATE``, ``DELETE``,
+whatever produced it: ``save()``, ``QuerySet.update()``, ``bulk_create()``, a raw
+cursor) is noticed by a database execute wrapper installed on every connection
+(:func:`watch_connection`). The version is then incremented once, **after** the
+writing transaction commits, by a separate one-row ``UPDATE`` in autocommit: a row
+locked only for that instant, so writers never queue behind it and cannot deadlock on
+it. A rolled-back transaction moves nothing.
+
+:func:`cached` keeps a computed value under the version current when it was read:
+
+* a reader that reads the version before a writer's commit and the data after it
+  stores newer figures under the old number, which the commit has already retired;
+* a request that has itself written in its still-open transaction (and so sees data
+  nobody else sees yet) bypasses the cache;
+* entries expire after ``timeout`` seconds anyway, and ``huifang restore`` sets the
+  version to a random number (:func:`renew`), because the restored database brings back
+  a number that may already key figures of other data (clearing the cache instead
+  could empty a Redis database that the broker shares).
+
+The version lives in the database rather than in the cache, so it is shared by every
+process even with a per-process cache (``LocMemCache`` when there is no Redis)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+TABLE = "core_dataversion"
+# Tables of our apps (their app labels): a write to any of them moves the version.
+APP_LABELS = (
+    "actions",
+    "api",
+    "core",
+    "customers",
+    "insights",
+    "notify",
+    "policy",
+    "projects",
+    "surveys",
+    "transfer",
+    "visits",
+)
+_TABLE_PREFIXES = tuple(f"{label}_" for label in APP_LABELS)
+_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+["`]?(\w+)', re.IGNORECASE)
+_MISSING = object()
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class _Bump:
+    """The on-commit callback; a class so a transaction registers it only once."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    def __call__(self) -> None:
+        bump(self.alias)
+
+
+def bump(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """Move the version on by one (in its own autocommit statement: it runs after the
+    writing transaction's commit, or right after a write made in autocommit)."""
+    try:
+        _increment(alias)
+    except DatabaseError:
+        # Only while migrating a database that has no version table yet: nothing can
+        # have been cached under it, and the write itself is already committed.
+        logger.info("data version not moved: no %s table yet", TABLE)
+
+
+def _increment(alias: str) -> None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET value = value + 1 WHERE id = 1")  # noqa: S608
+        if cursor.rowcount:
+            return
+    # The row is gone (a test database flushed between tests): start it again.
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"INSERT INTO {TABLE} (id, value) VALUES (1, 1)")  # noqa: S608
+    except IntegrityError:  # another process put it back first
+        _increment(alias)
+
+
+def renew(alias: str = DEFAULT_DB_ALIAS) -> None:
+    """Jump to a random version, unrelated to any number used before (after a restore)."""
+    fresh = secrets.randbits(52)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET value = %s WHERE id = 1", [fresh])  # noqa: S608
+        if cursor.rowcount:
+            return
+        cursor.execute(f"INSERT INTO {TABLE} (id, value) VALUES (1, %s)", [fresh])  # noqa: S608
+
+
+def current(alias: str = DEFAULT_DB_ALIAS) -> int:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {TABLE} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def has_pending_write(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the connection's open transaction has written to our tables."""
+    return any(isinstance(func, _Bump) for _, func, _ in connection.run_on_commit)
+
+
+def _note_write(connection: BaseDatabaseWrapper) -> None:
+    if not connection.in_atomic_block:
+        bump(connection.alias)
+    elif not has_pending_write(connection):
+        connection.on_commit(_Bump(connection.alias))
+
+
+def _watch(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    result = execute(sql, params, many, context)
+    match = _WRITE.match(sql) if isinstance(sql, str) else None
+    if match:
+        table = match.group(1).lower()
+        if table != TABLE and table.startswith(_TABLE_PREFIXES):
+            _note_write(context["connection"])
+    return result
+
+
+def watch_connection(connection: BaseDatabaseWrapper, **_: Any) -> None:
+    """``connection_created`` receiver: watch every statement of the new connection."""
+    # First in the list: ``connection.execute_wrapper()`` blocks pop the last one on
+    # exit, and a connection opened inside such a block must not lose ours instead.
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, _watch)
+
+
+def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 600) -> T:
+    """``compute()``, cached under the current data version and ``parts`` (everything
+    else the value depends on: scope, filters, dates, language, time zone)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if has_pending_write(connection):
+        return compute()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"dataversion:{name}:{current()}:{digest}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, timeout)
+    return value  # type: ignore[return-value]

@@ -1,0 +1,120 @@
+"""The data version moves after every committed write to our tables, and figures
+cached under it are recomputed as soon as the data they were computed from changes."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from huifang.core import dataversion
+from huifang.core.backup import backup_database, restore_database
+from huifang.customers.models import Customer
+from huifang.insights.metrics import summary
+from huifang.visits.models import Visit
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MARCH = {"date_from": datetime.date(2026, 3, 1), "date_to": datetime.date(2026, 3, 31)}
+
+
+def test_a_committed_save_moves_the_version_once() -> None:
+    before = dataversion.current()
+    with transaction.atomic():
+        for number in range(3):
+            CustomerFactory.create(name=f"Customer {number}")
+        assert dataversion.current() == before  # not before the commit
+    assert dataversion.current() == before + 1
+
+
+def test_a_rolled_back_write_moves_nothing() -> None:
+    before = dataversion.current()
+
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            CustomerFactory.create()
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+    assert dataversion.current() == before
+
+
+def test_bulk_and_queryset_writes_move_it_too() -> None:
+    customer = CustomerFactory.create()
+    before = dataversion.current()
+    Customer.objects.filter(pk=customer.pk).update(name="Renamed")
+    Customer.objects.bulk_create([Customer(name="Bulk 1"), Customer(name="Bulk 2")])
+    Customer.objects.filter(name__startswith="Bulk").delete()
+    assert dataversion.current() == before + 3
+
+
+def test_sessions_and_other_tables_do_not_move_it() -> None:
+    before = dataversion.current()
+    session = SessionStore()
+    session["seen"] = True
+    session.save()
+    assert dataversion.current() == before
+
+
+def test_cached_value_is_kept_until_the_data_changes() -> None:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return Customer.objects.count()
+
+    assert dataversion.cached("test.count", ("x",), compute) == 0
+    assert dataversion.cached("test.count", ("x",), compute) == 0
+    assert len(calls) == 1
+    CustomerFactory.create()
+    assert dataversion.cached("test.count", ("x",), compute) == 1
+    assert len(calls) == 2
+
+
+def test_own_uncommitted_write_bypasses_the_cache() -> None:
+    def compute() -> int:
+        return Customer.objects.count()
+
+    assert dataversion.cached("test.count", ("x",), compute) == 0
+    with transaction.atomic():
+        CustomerFactory.create()
+        # Inside the transaction that wrote it, the new row must be counted.
+        assert dataversion.cached("test.count", ("x",), compute) == 1
+
+
+def test_metrics_follow_a_visit_done_right_after_they_were_shown(project, owner) -> None:
+    first = summary(user=owner, today=datetime.date(2026, 4, 15), **MARCH)
+    visit = Visit.objects.filter(
+        project=project, due_date__range=(MARCH["date_from"], MARCH["date_to"])
+    ).first()
+    assert visit is not None
+    assert first["visits_done_on_time"] == 0
+    Visit.objects.filter(pk=visit.pk).update(status="done", completed_on=visit.due_date)
+    again = summary(user=owner, today=datetime.date(2026, 4, 15), **MARCH)
+    assert again["visits_done_on_time"] == 1
+
+
+def test_dashboard_shows_new_data_at_once(project, quality) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(quality)
+    url = reverse("insights:dashboard") + "?date_from=2026-03-01&date_to=2026-08-31"
+    before = client.get(url).context["data"]["summary"]["visits_due"]
+    assert client.get(url).context["data"]["summary"]["visits_due"] == before
+    Visit.objects.filter(project=project).update(status="cancelled")
+    assert client.get(url).context["data"]["summary"]["visits_due"] == 0
+    assert before > 0
+
+
+def test_restore_jumps_to_an_unused_version(tmp_path) -> None:
+    CustomerFactory.create()
+    target = tmp_path / "backup.json"
+    backup_database(path=target, format="json")
+    kept = dataversion.current()
+    restore_database(path=target, replace=True)
+    assert dataversion.current() not in (kept, 0, 1)
