@@ -93,6 +93,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "huifang.urls"
 WSGI_APPLICATION = "huifang.wsgi.application"
 
+# Widgets rendered in Python with Django's markup (core/form_renderer.py): fast <select>s.
+FORM_RENDERER = "huifang.core.form_renderer.FastWidgetRenderer"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -15,6 +15,7 @@ from huifang.actions.models import (
     ImprovementAction,
     ImprovementActionQuerySet,
 )
+from huifang.core.listing import count_rows
 from huifang.visits.models import Visit, VisitStatus
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 # Cards shown per board column; the list page shows the rest.
 BOARD_COLUMN_LIMIT = 50
-HOME_ACTION_LIMIT = 50
+HOME_ACTION_LIMIT = 10  # shown on the home page, with the total
 
 BOARD_COLUMNS = (
     ActionStatus.OPEN,
@@ -149,28 +150,22 @@ def home_actions(*, user: User, today: datetime.date) -> dict[str, Any]:
     """The actions block of the home page: my open actions (overdue first) and done
     actions of my projects that wait for a later visit to verify them, each with the
     project's next open visit (where the verification is recorded)."""
-    mine = list(
-        visible_actions(user)
-        .open()
-        .filter(owner=user)
-        .order_by("due_date", "pk")[: HOME_ACTION_LIMIT + 1]
-    )
+    mine = visible_actions(user).open().filter(owner=user).order_by("due_date", "pk")
     awaiting = visible_actions(user).filter(status=ActionStatus.DONE)
     # Mine to verify: projects I manage or belong to, whatever my role (a quality
     # manager sees every project but verifies only at visits of their own).
     member_of = user.project_memberships.values("project_id")
     awaiting = awaiting.filter(Q(project__manager=user) | Q(project__in=member_of))
-    to_verify = list(
-        awaiting.annotate(next_visit_id=_next_open_visit()).order_by("done_on", "pk")[
-            : HOME_ACTION_LIMIT + 1
-        ]
-    )
     return {
         "my_actions": [
             (action, (today - action.due_date).days if action.is_overdue(today) else 0)
             for action in mine[:HOME_ACTION_LIMIT]
         ],
-        "my_actions_more": len(mine) > HOME_ACTION_LIMIT,
-        "actions_to_verify": to_verify[:HOME_ACTION_LIMIT],
-        "actions_to_verify_more": len(to_verify) > HOME_ACTION_LIMIT,
+        "my_actions_total": count_rows(mine),
+        "actions_to_verify": list(
+            awaiting.annotate(next_visit_id=_next_open_visit()).order_by("done_on", "pk")[
+                :HOME_ACTION_LIMIT
+            ]
+        ),
+        "actions_to_verify_total": count_rows(awaiting),
     }

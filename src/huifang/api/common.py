@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Path, Schema
 from ninja.pagination import LimitOffsetPagination
 
+from huifang.core.listing import count_rows
+
 if TYPE_CHECKING:
     from huifang.core.models import User
 
@@ -35,6 +37,12 @@ class Paginator(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_LIMIT, **kwargs)
+
+    def _items_count(self, queryset: QuerySet[Any]) -> int:
+        # Exact, without counting a big table's every row on each request.
+        if isinstance(queryset, QuerySet):
+            return count_rows(queryset)
+        return len(queryset)
 
 
 def caller(request: HttpRequest) -> User:

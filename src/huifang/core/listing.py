@@ -12,11 +12,16 @@ from typing import Any, TypeVar
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from huifang.core import dataversion
 
 M = TypeVar("M")
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+# Up to this many rows a list counts them directly; above it the count is cached.
+COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,29 @@ def sort_queryset(
     return queryset.order_by(*ordering, "-pk" if descending else "pk"), Sorting(key, ordering)
 
 
+def count_rows(queryset: QuerySet[Any]) -> int:
+    """The exact number of rows, at a cost that does not grow with the table: up to
+    :data:`COUNT_LIMIT` they are counted (``COUNT`` over a ``LIMIT`` subquery, which
+    stops early); a larger count, which would scan every row of a big table on each
+    page view, is kept until the data changes (:mod:`huifang.core.dataversion`)."""
+    rows = queryset.order_by().values("pk")
+    counted = rows[: COUNT_LIMIT + 1].count()
+    if counted <= COUNT_LIMIT:
+        return counted
+    # The SQL names the table, the filters and the user's scope, and so the list.
+    return dataversion.cached("listing.count", (str(rows.query),), rows.count)
+
+
+class CountingPaginator(Paginator):  # type: ignore[type-arg]
+    """Django's paginator with :func:`count_rows` for querysets."""
+
+    @cached_property
+    def count(self) -> int:
+        if isinstance(self.object_list, QuerySet):
+            return count_rows(self.object_list)
+        return len(self.object_list)
+
+
 def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = 0) -> Page[Any]:
     """The requested page (``?page=``), clamped to the last page; ``?per_page=`` up to
     :data:`MAX_PAGE_SIZE`."""
@@ -55,4 +83,4 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = 0
     except ValueError:
         size = DEFAULT_PAGE_SIZE
     size = max(1, min(size, MAX_PAGE_SIZE))
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return CountingPaginator(queryset, size).get_page(request.GET.get("page"))

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from huifang.actions.queries import home_actions
 from huifang.core.access import signed_in_user
+from huifang.core.listing import count_rows
 from huifang.visits.queries import (
     HOME_LIST_LIMIT,
     home_visits,
@@ -29,8 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         **home_visits(user=user, today=today),
         **home_actions(user=user, today=today),
-        "to_schedule": to_schedule[:HOME_LIST_LIMIT],
-        "to_schedule_more": len(to_schedule) > HOME_LIST_LIMIT,
+        "to_schedule": list(to_schedule[:HOME_LIST_LIMIT]),
+        "to_schedule_total": count_rows(to_schedule),
         "recent_records": recent_records(user=user),
     }
     return render(request, "core/home.html", context)

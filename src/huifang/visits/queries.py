@@ -10,12 +10,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huifang.core.access import sees_all_projects
+from huifang.core.listing import count_rows
 from huifang.visits.models import RecordStatus, Visit, VisitQuerySet, VisitRecord, VisitStatus
 
 if TYPE_CHECKING:
     from huifang.core.models import User
 
-HOME_LIST_LIMIT = 50
+# The home page shows the first few of each list with its total: a constant page,
+# whatever the number of rows behind it.
+HOME_LIST_LIMIT = 10
 HOME_RECENT_RECORDS = 10
 
 
@@ -41,27 +44,28 @@ def home_visits(*, user: User, today: datetime.date | None = None) -> dict[str, 
         .select_related("project", "project__customer", "owner")
         .order_by("due_date", "pk")
     )
-    overdue = list(base.filter(due_date__lt=today)[: HOME_LIST_LIMIT + 1])
-    due_soon = list(base.filter(due_date__gte=today, due_date__lte=horizon)[: HOME_LIST_LIMIT + 1])
+    overdue_rows = base.filter(due_date__lt=today)
+    due_soon_rows = base.filter(due_date__gte=today, due_date__lte=horizon)
+    overdue = list(overdue_rows[:HOME_LIST_LIMIT])
     return {
         "today": today,
         "horizon": horizon,
-        "overdue": [(visit, visit.days_late(today)) for visit in overdue[:HOME_LIST_LIMIT]],
-        "overdue_more": len(overdue) > HOME_LIST_LIMIT,
-        "due_soon": due_soon[:HOME_LIST_LIMIT],
-        "due_soon_more": len(due_soon) > HOME_LIST_LIMIT,
+        "overdue": [(visit, visit.days_late(today)) for visit in overdue],
+        "overdue_total": count_rows(overdue_rows),
+        "due_soon": list(due_soon_rows[:HOME_LIST_LIMIT]),
+        "due_soon_total": count_rows(due_soon_rows),
     }
 
 
-def visits_to_schedule(*, user: User, today: datetime.date) -> list[Visit]:
+def visits_to_schedule(*, user: User, today: datetime.date) -> VisitQuerySet:
     """Planned visits whose window has opened, of projects the user manages or owned
     by the user: someone has to fix a date with the customer."""
-    return list(
+    return (
         Visit.objects.visible_to(user)
         .filter(status=VisitStatus.PLANNED, window_start__lte=today)
         .filter(Q(owner=user) | Q(project__manager=user))
         .select_related("project", "owner")
-        .order_by("due_date", "pk")[: HOME_LIST_LIMIT + 1]
+        .order_by("due_date", "pk")
     )
 
 
