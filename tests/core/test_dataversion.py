@@ -20,7 +20,7 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MARCH = {"date_from": datetime.date(2026, 3, 1), "date_to": datetime.date(2026, 3, 31)}
+MARCH_FROM, MARCH_TO = datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)
 
 
 def test_a_committed_save_moves_the_version_once() -> None:
@@ -89,14 +89,16 @@ def test_own_uncommitted_write_bypasses_the_cache() -> None:
 
 
 def test_metrics_follow_a_visit_done_right_after_they_were_shown(project, owner) -> None:
-    first = summary(user=owner, today=datetime.date(2026, 4, 15), **MARCH)
-    visit = Visit.objects.filter(
-        project=project, due_date__range=(MARCH["date_from"], MARCH["date_to"])
-    ).first()
+    first = summary(
+        user=owner, today=datetime.date(2026, 4, 15), date_from=MARCH_FROM, date_to=MARCH_TO
+    )
+    visit = Visit.objects.filter(project=project, due_date__range=(MARCH_FROM, MARCH_TO)).first()
     assert visit is not None
     assert first["visits_done_on_time"] == 0
     Visit.objects.filter(pk=visit.pk).update(status="done", completed_on=visit.due_date)
-    again = summary(user=owner, today=datetime.date(2026, 4, 15), **MARCH)
+    again = summary(
+        user=owner, today=datetime.date(2026, 4, 15), date_from=MARCH_FROM, date_to=MARCH_TO
+    )
     assert again["visits_done_on_time"] == 1
 
 

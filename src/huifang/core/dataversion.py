@@ -112,7 +112,8 @@ def current(alias: str = DEFAULT_DB_ALIAS) -> int:
 
 def has_pending_write(connection: BaseDatabaseWrapper) -> bool:
     """Whether the connection's open transaction has written to our tables."""
-    return any(isinstance(func, _Bump) for _, func, _ in connection.run_on_commit)
+    # Django keeps (savepoint ids, callback, robust) per registered callback.
+    return any(isinstance(entry[1], _Bump) for entry in connection.run_on_commit)
 
 
 def _note_write(connection: BaseDatabaseWrapper) -> None:
@@ -154,4 +155,4 @@ def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout:
     if value is _MISSING:
         value = compute()
         cache.set(key, value, timeout)
-    return value  # type: ignore[return-value]
+    return value

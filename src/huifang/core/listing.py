@@ -65,7 +65,7 @@ def count_rows(queryset: QuerySet[Any]) -> int:
     return dataversion.cached("listing.count", (str(rows.query),), rows.count)
 
 
-class CountingPaginator(Paginator):  # type: ignore[type-arg]
+class CountingPaginator(Paginator):
     """Django's paginator with :func:`count_rows` for querysets."""
 
     @cached_property
