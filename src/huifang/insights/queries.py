@@ -14,19 +14,18 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.core import dataversion
+from huifang.core.aggregates import count_of
 from huifang.core.models import Role, User
 from huifang.insights import metrics
 from huifang.policy.models import Policy, PolicyVersion
@@ -224,12 +223,6 @@ def _age_filter(today: datetime.date, low: int, high: int | None) -> Q:
 # --- Scorecards -------------------------------------------------------------------------
 
 
-def _count(queryset: QuerySet[Any]) -> Coalesce:
-    """``SELECT COUNT(*)`` of a correlated subquery (no GROUP BY, one value)."""
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
 def _average(queryset: QuerySet[Any], field: str) -> Subquery:
     averaged = queryset.order_by().annotate(
         a=Func(F(field), function="AVG", output_field=FloatField())
@@ -279,11 +272,11 @@ def scorecards(*, date_from: datetime.date, date_to: datetime.date) -> QuerySet[
     feedback = Feedback.objects.filter(their_projects, received_on__range=(date_from, date_to))
     users = User.objects.filter(is_active=True, role__in=(Role.PROJECT_MANAGER, Role.MEMBER))
     return users.annotate(
-        visits_owned=_count(owned),
-        visits_on_time=_count(owned.filter(status="done", completed_on__lte=F("due_date"))),
-        records_submitted=_count(records),
-        records_complete=_count(complete),
-        actions_closed_on_time=_count(closed_on_time),
+        visits_owned=count_of(owned),
+        visits_on_time=count_of(owned.filter(status="done", completed_on__lte=F("due_date"))),
+        records_submitted=count_of(records),
+        records_complete=count_of(complete),
+        actions_closed_on_time=count_of(closed_on_time),
         avg_satisfaction=_average(feedback, "overall_satisfaction"),
     ).annotate(
         on_time_rate=_safe_divide("visits_on_time", "visits_owned"),

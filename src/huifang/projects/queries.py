@@ -6,9 +6,10 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from huifang.actions.models import ImprovementAction
+from huifang.core.aggregates import count_of
 from huifang.core.models import Role, User
 from huifang.projects.models import Membership, Project, ProjectQuerySet
 from huifang.visits.models import (
@@ -40,16 +41,18 @@ def project_list(
 ) -> ProjectQuerySet:
     """Visible projects with their open and overdue visit counts.
 
-    The counts are annotations over one join to visits, so the page runs the same
-    number of queries for 1 row as for 100."""
+    The counts are correlated subqueries, so the page runs the same number of queries
+    for 1 row as for 100, and the database counts visits only for the rows shown
+    (an aggregate over a join to visits counted them for every matching project)."""
     filters = filters or ProjectFilters()
-    open_visits = Q(visits__status__in=OPEN_VISIT_STATUSES)
+    open_visits = Visit.objects.filter(project=OuterRef("pk"), status__in=OPEN_VISIT_STATUSES)
+    overdue_visits = open_visits.filter(due_date__lt=today)
     projects = (
         Project.objects.visible_to(user)
         .select_related("customer", "manager")
         .annotate(
-            open_visit_count=Count("visits", filter=open_visits),
-            overdue_visit_count=Count("visits", filter=open_visits & Q(visits__due_date__lt=today)),
+            open_visit_count=count_of(open_visits),
+            overdue_visit_count=count_of(overdue_visits),
         )
     )
     if filters.search:
@@ -66,7 +69,7 @@ def project_list(
     if filters.department:
         projects = projects.filter(department=filters.department)
     if filters.has_overdue:
-        projects = projects.filter(overdue_visit_count__gt=0)
+        projects = projects.filter(Exists(overdue_visits))
     return projects
 
 
