@@ -16,6 +16,7 @@ from huifang.actions.models import (
     ImprovementActionQuerySet,
 )
 from huifang.core.listing import count_rows
+from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
 
 if TYPE_CHECKING:
@@ -154,8 +155,11 @@ def home_actions(*, user: User, today: datetime.date) -> dict[str, Any]:
     awaiting = visible_actions(user).filter(status=ActionStatus.DONE)
     # Mine to verify: projects I manage or belong to, whatever my role (a quality
     # manager sees every project but verifies only at visits of their own).
-    member_of = user.project_memberships.values("project_id")
-    awaiting = awaiting.filter(Q(project__manager=user) | Q(project__in=member_of))
+    # One ``IN (managed UNION member of)`` subquery, as in access.project_scope: an OR
+    # across the join made PostgreSQL read every done action (88 ms at 100,000).
+    managed = Project.objects.filter(manager=user).order_by().values("pk")
+    member_of = user.project_memberships.order_by().values("project_id")
+    awaiting = awaiting.filter(project_id__in=managed.union(member_of))
     return {
         "my_actions": [
             (action, (today - action.due_date).days if action.is_overdue(today) else 0)

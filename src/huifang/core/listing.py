@@ -57,10 +57,14 @@ def count_rows(queryset: QuerySet[Any]) -> int:
     :data:`COUNT_LIMIT` they are counted (``COUNT`` over a ``LIMIT`` subquery, which
     stops early); a larger count, which would scan every row of a big table on each
     page view, is kept until the data changes (:mod:`huifang.core.dataversion`)."""
-    rows = queryset.order_by().values("pk")
-    counted = rows[: COUNT_LIMIT + 1].count()
+    # The bounded count keeps the list's order: PostgreSQL then reads the index that
+    # serves the page and stops at the limit. Without it, a LIMIT tempts the planner
+    # into a sequential scan whenever it overestimates the matching rows (open visits
+    # due before today: estimated 32,000, in fact 810, read in 57 ms instead of 3).
+    counted = queryset.values("pk")[: COUNT_LIMIT + 1].count()
     if counted <= COUNT_LIMIT:
         return counted
+    rows = queryset.order_by().values("pk")
     # The SQL names the table, the filters and the user's scope, and so the list.
     return dataversion.cached("listing.count", (str(rows.query),), rows.count)
 

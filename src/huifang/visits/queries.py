@@ -60,10 +60,15 @@ def home_visits(*, user: User, today: datetime.date | None = None) -> dict[str, 
 def visits_to_schedule(*, user: User, today: datetime.date) -> VisitQuerySet:
     """Planned visits whose window has opened, of projects the user manages or owned
     by the user: someone has to fix a date with the customer."""
+    waiting = Visit.objects.visible_to(user).filter(
+        status=VisitStatus.PLANNED, window_start__lte=today
+    )
+    # Owned and managed as a UNION of two index lookups: written as an OR, PostgreSQL
+    # walked every open visit by due date looking for either (56 ms at 250,000 visits).
+    owned = waiting.filter(owner=user).order_by().values("pk")
+    managed = waiting.filter(project__manager=user).order_by().values("pk")
     return (
-        Visit.objects.visible_to(user)
-        .filter(status=VisitStatus.PLANNED, window_start__lte=today)
-        .filter(Q(owner=user) | Q(project__manager=user))
+        Visit.objects.filter(pk__in=owned.union(managed))
         .select_related("project", "owner")
         .order_by("due_date", "pk")
     )
