@@ -120,3 +120,23 @@ def test_restore_jumps_to_an_unused_version(tmp_path) -> None:
     kept = dataversion.current()
     restore_database(path=target, replace=True)
     assert dataversion.current() not in (kept, 0, 1)
+
+
+def test_a_batched_job_moves_the_version_once_at_its_end() -> None:
+    before = dataversion.current()
+    with dataversion.batched():
+        for number in range(3):
+            with transaction.atomic():
+                CustomerFactory.create(name=f"Batch {number}")
+        assert dataversion.current() == before
+    assert dataversion.current() == before + 1
+
+
+def test_planning_every_project_moves_the_version(project) -> None:
+    from huifang.visits.services import plan_all_projects
+
+    Visit.objects.filter(project=project, status="planned").delete()
+    before = dataversion.current()
+    totals = plan_all_projects(today=datetime.date(2026, 3, 1))
+    assert totals["created"] > 0
+    assert dataversion.current() == before + 1

@@ -29,7 +29,9 @@ import hashlib
 import logging
 import re
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -116,7 +118,35 @@ def has_pending_write(connection: BaseDatabaseWrapper) -> bool:
     return any(isinstance(entry[1], _Bump) for entry in connection.run_on_commit)
 
 
+class _Batch(threading.local):
+    depth = 0
+    wrote = False
+
+
+_batch = _Batch()
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """For bulk jobs (planning every project, the sweep, seeding): writes in any number
+    of transactions move the version once, when the job ends, rather than once per
+    transaction (10,000 extra commits when planning 10,000 projects). Readers meanwhile
+    may cache figures of the half-done job under the old number, which the final move
+    retires, as after any write."""
+    _batch.depth += 1
+    try:
+        yield
+    finally:
+        _batch.depth -= 1
+        if _batch.depth == 0 and _batch.wrote:
+            _batch.wrote = False
+            bump()
+
+
 def _note_write(connection: BaseDatabaseWrapper) -> None:
+    if _batch.depth and connection.alias == DEFAULT_DB_ALIAS:
+        _batch.wrote = True
+        return
     if not connection.in_atomic_block:
         bump(connection.alias)
     elif not has_pending_write(connection):

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huifang.actions.models import ImprovementAction
+from huifang.core import dataversion
 from huifang.core.errors import DomainError
 from huifang.core.models import Role, User
 from huifang.notify.models import Kind
@@ -240,9 +241,10 @@ def run_sweep(*, today: datetime.date | None = None) -> SweepReport:
     """Run every periodic check once for ``today`` (default: the organisation's date)."""
     report = SweepReport(today=today or timezone.localdate())
     versions = _Versions(report.today)
-    _sweep_visits(report, versions)
-    _sweep_actions(report, versions)
-    _sweep_projects(report)
-    _sweep_digests(report)
-    report.requeued = requeue_deliveries()
+    with dataversion.batched():
+        _sweep_visits(report, versions)
+        _sweep_actions(report, versions)
+        _sweep_projects(report)
+        _sweep_digests(report)
+        report.requeued = requeue_deliveries()
     return report

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huifang.core import dataversion
 from huifang.core.workdays import WorkdayCalendar
 from huifang.policy.models import PolicyVersion
 from huifang.policy.queries import policy_spec, version_in_force, workday_calendar
@@ -185,19 +186,30 @@ def plan_all_projects(*, today: datetime.date | None = None) -> dict[str, int]:
         .select_related("policy")
         .order_by("pk")
     )
-    for project in projects.iterator(chunk_size=500):
-        if project.policy_id not in contexts:
-            version = version_in_force(project.policy, on=today)
-            contexts[project.policy_id] = (
-                PlanningContext.for_version(version) if version is not None else None
-            )
-        context = contexts[project.policy_id]
-        if context is None:
-            continue
-        result = plan_project_visits(project=project, today=today, context=context)
-        totals["projects"] += 1
-        totals["created"] += len(result.created)
-        totals["moved"] += len(result.moved)
-        totals["removed"] += result.removed
-        totals["cancelled"] += result.cancelled
+    with dataversion.batched():
+        for project in projects.iterator(chunk_size=500):
+            _plan_one(project, today=today, contexts=contexts, totals=totals)
     return totals
+
+
+def _plan_one(
+    project: Project,
+    *,
+    today: datetime.date,
+    contexts: dict[int, PlanningContext | None],
+    totals: dict[str, int],
+) -> None:
+    if project.policy_id not in contexts:
+        version = version_in_force(project.policy, on=today)
+        contexts[project.policy_id] = (
+            PlanningContext.for_version(version) if version is not None else None
+        )
+    context = contexts[project.policy_id]
+    if context is None:
+        return
+    result = plan_project_visits(project=project, today=today, context=context)
+    totals["projects"] += 1
+    totals["created"] += len(result.created)
+    totals["moved"] += len(result.moved)
+    totals["removed"] += result.removed
+    totals["cancelled"] += result.cancelled

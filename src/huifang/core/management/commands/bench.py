@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from huifang.core import dataversion
 from huifang.core.bench_seed import (
     SCALES,
     bench_data_exists,
@@ -41,6 +42,7 @@ class Command(BaseCommand):
                 "The database already holds data; use a dedicated database, or --reset "
                 "to delete all of it first."
             )
-        summary = seed_bench_data(scale)
+        with dataversion.batched():
+            summary = seed_bench_data(scale)
         counts = ", ".join(f"{count} {name}" for name, count in summary.counts.items())
         self.stdout.write(f"Bench data ({scale}) built in {summary.seconds:.1f}s: {counts}.")
