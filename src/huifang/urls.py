@@ -39,3 +39,6 @@ urlpatterns = [
 if settings.DEBUG or settings.HUIFANG_BENCH:
     # The load benchmark's ceiling: a constant through the same middleware and login.
     urlpatterns.append(path("bench/ceiling", bench_views.ceiling, name="bench_ceiling"))
+    urlpatterns.append(
+        path("bench/data-changed", bench_views.data_changed, name="bench_data_changed")
+    )

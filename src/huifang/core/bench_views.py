@@ -3,16 +3,31 @@
 It goes through the same gunicorn, middleware, session and login check as every other
 page but does no work of its own, so its throughput is the ceiling the pages are
 measured against (``bench/run.py``). Mounted only with ``HUIFANG_DEBUG`` or
-``HUIFANG_BENCH`` set."""
+``HUIFANG_BENCH`` set, like :func:`data_changed`."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from huifang.core import dataversion
 
 
 @login_required
 @require_GET
 def ceiling(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+# Without a CSRF token, so the load driver can call it between page requests: it
+# changes no data, only retires cached figures, and exists only in bench mode.
+@csrf_exempt
+@login_required
+@require_POST
+def data_changed(request: HttpRequest) -> HttpResponse:
+    """Move the data version, as any write would: the next dashboard view is computed
+    afresh. Lets the benchmark measure pages as they are right after a change."""
+    dataversion.bump()
     return HttpResponse("ok", content_type="text/plain")
