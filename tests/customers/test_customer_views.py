@@ -22,6 +22,7 @@ from huifang.core.models import User
 from huifang.customers.models import Contact, Customer
 from huifang.projects.models import Project
 from tests.factories import ContactFactory, CustomerFactory
+from tests.pages import form_version
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -247,7 +248,10 @@ def test_customer_edit_moves_primary_and_removes_a_contact(project: Project, qua
     data |= contact_row(1, "Gone", id=gone.pk, customer=customer.pk, DELETE="on")
     data |= contact_row(2, "Second", id=second.pk, customer=customer.pk, is_primary="on")
     data |= contact_row(3, "New one", customer=customer.pk)
-    response = client_for(quality).post(reverse("customers:edit", args=[customer.pk]), data)
+    client = client_for(quality)
+    page = reverse("customers:edit", args=[customer.pk])
+    data["version"] = form_version(client, page)
+    response = client.post(page, data)
     assert response.status_code == 302, response.context["contacts"].errors
     customer.refresh_from_db()
     assert customer.name == "Renamed"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import StyledFormMixin
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import CONTACT_FIELDS, ContactRow
@@ -36,6 +37,10 @@ class CustomerForm(StyledFormMixin, forms.ModelForm):
         model = Customer
         fields = ["name", "industry", "address", "notes"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+
+class CustomerEditForm(VersionedFormMixin, CustomerForm):
+    """The edit page's form: with the version of the customer the user saw."""
 
 
 class ContactForm(StyledFormMixin, forms.ModelForm):

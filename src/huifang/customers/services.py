@@ -15,6 +15,7 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from huifang.core.access import can_create_project
+from huifang.core.concurrency import lock_at_version, row_version
 from huifang.core.errors import DomainError
 from huifang.customers.models import Contact, Customer
 
@@ -60,17 +61,28 @@ def create_customer(*, contacts: Sequence[ContactRow] = (), **fields: Any) -> Cu
     return customer
 
 
+def customer_version(customer: Customer) -> str:
+    """What the edit page saw: the customer's details and its contacts (which other
+    paths, the API and imports, change without touching the customer row)."""
+    contacts = customer.contacts.order_by("pk").values_list("pk", *sorted(CONTACT_FIELDS))
+    return row_version(customer, fields=sorted(CUSTOMER_FIELDS), extra=list(contacts))
+
+
 @transaction.atomic
 def update_customer(
     *,
     customer: Customer,
     contacts: Sequence[ContactRow] = (),
     removed: Iterable[Contact] = (),
+    expected_version: str | None = None,
     **fields: Any,
 ) -> Customer:
-    """Change a customer's details and, in the same transaction, its contacts."""
+    """Change a customer's details and, in the same transaction, its contacts. With
+    ``expected_version`` (a page's form) a change made since is refused."""
     _check_fields(fields, CUSTOMER_FIELDS)
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_at_version(
+        Customer.objects, customer.pk, expected=expected_version, version=customer_version
+    )
     if "name" in fields:
         _check_unique_name(str(fields["name"]), locked.pk)
     for name, value in fields.items():

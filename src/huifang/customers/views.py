@@ -14,11 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
 from huifang.customers import services
-from huifang.customers.forms import CustomerForm, CustomerSearchForm, contact_formset
+from huifang.customers.forms import (
+    CustomerEditForm,
+    CustomerForm,
+    CustomerSearchForm,
+    contact_formset,
+)
 from huifang.customers.models import Customer
 from huifang.customers.queries import customer_list as list_customers
 from huifang.customers.queries import visible_customers
@@ -87,16 +93,26 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     customer = _get_customer(request, pk)
     access.require(services.can_edit_customers(user))
-    form = CustomerForm(request.POST or None, instance=customer)
+    version = services.customer_version(customer)
+    form = CustomerEditForm(request.POST or None, instance=customer, version=version)
     contacts = contact_formset(request.POST or None, customer)
+    status = 200
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
         try:
             customer = services.update_customer(
                 customer=customer,
                 contacts=contacts.rows(),
                 removed=contacts.removed(),
-                **form.cleaned_data,
+                expected_version=form.expected_version,
+                **form.field_values(),
             )
+        except EditConflict:
+            current = _get_customer(request, pk)
+            form.show_conflict(
+                version=services.customer_version(current),
+                current=CustomerEditForm(instance=current),
+            )
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -106,6 +122,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "customers/customer_form.html",
         {"form": form, "contacts": contacts, "customer": customer},
+        status=status,
     )
 
 
