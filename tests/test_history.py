@@ -28,6 +28,7 @@ from huifang.projects.models import Membership, Project, ProjectHold
 from huifang.projects.services import put_project_on_hold, resume_project, update_project
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import amend_visit_record, save_visit_record, submit_visit_record
+from tests.pages import form_version
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TRACKED = {
@@ -226,7 +227,11 @@ def test_deleting_a_project_keeps_its_history(project: Project, owner: User) -> 
 
 def test_project_page_shows_who_changed_what(client: Client, project: Project, owner: User) -> None:
     client.force_login(owner)
-    client.post(reverse("projects:hold", args=[project.pk]), {"hold-reason": "Customer audit"})
+    version = form_version(client, reverse("projects:edit", args=[project.pk]))
+    client.post(
+        reverse("projects:hold", args=[project.pk]),
+        {"hold-reason": "Customer audit", "hold-version": version},
+    )
 
     response = client.get(reverse("projects:detail", args=[project.pk]))
 

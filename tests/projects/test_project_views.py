@@ -27,6 +27,7 @@ from huifang.projects.services import create_project
 from huifang.visits.models import Feedback, Problem, Visit, VisitStatus
 from huifang.visits.recording import save_visit_record, submit_visit_record
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.pages import form_version
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = datetime.date(2026, 3, 28)
@@ -425,6 +426,11 @@ def test_project_edit_refused_without_the_right(
         assert client.post(reverse(f"projects:{name}", args=[project.pk])).status_code == 403
 
 
+def page_version(client: Client, project: Project) -> str:
+    """The version the project's edit page (and each of its buttons) carries."""
+    return form_version(client, reverse("projects:edit", args=[project.pk]))
+
+
 def test_project_edit_anonymous_redirects_to_login(project: Project) -> None:
     response = client_for(None).get(reverse("projects:edit", args=[project.pk]))
     assert response.status_code == 302
@@ -434,9 +440,10 @@ def test_project_edit_end_date_replans_and_highlights_changes(
     project: Project, owner: User
 ) -> None:
     before = set(Visit.objects.filter(project=project).values_list("pk", "due_date"))
-    response = client_for(owner).post(
+    client = client_for(owner)
+    response = client.post(
         reverse("projects:edit", args=[project.pk]),
-        form_data(project, planned_end="2026-10-31"),
+        form_data(project, planned_end="2026-10-31", version=page_version(client, project)),
         follow=True,
     )
     after = set(Visit.objects.filter(project=project).values_list("pk", "due_date"))
@@ -453,9 +460,10 @@ def test_project_edit_end_date_replans_and_highlights_changes(
 def test_project_edit_without_planning_change_says_plan_unchanged(
     project: Project, owner: User
 ) -> None:
-    response = client_for(owner).post(
+    client = client_for(owner)
+    response = client.post(
         reverse("projects:edit", args=[project.pk]),
-        form_data(project, name="Renamed"),
+        form_data(project, name="Renamed", version=page_version(client, project)),
         follow=True,
     )
     assert [str(m) for m in response.context["messages"]] == ["The visit plan did not change."]
@@ -481,19 +489,29 @@ def test_project_edit_end_before_start_shows_error_and_keeps_input(
 def test_project_hold_and_resume_buttons(project: Project, owner: User) -> None:
     client = client_for(owner)
     response = client.post(
-        reverse("projects:hold", args=[project.pk]), {"hold-reason": "Customer audit"}, follow=True
+        reverse("projects:hold", args=[project.pk]),
+        {"hold-reason": "Customer audit", "hold-version": page_version(client, project)},
+        follow=True,
     )
     project.refresh_from_db()
     assert project.status == "on_hold"
     assert "The project is on hold." in [str(m) for m in response.context["messages"]]
     assert project.holds.get().reason == "Customer audit"
-    client.post(reverse("projects:resume", args=[project.pk]))
+    client.post(
+        reverse("projects:resume", args=[project.pk]),
+        {"resume-version": page_version(client, project)},
+    )
     project.refresh_from_db()
     assert project.status == "active"
 
 
 def test_project_resume_of_active_project_shows_error(project: Project, owner: User) -> None:
-    response = client_for(owner).post(reverse("projects:resume", args=[project.pk]), follow=True)
+    client = client_for(owner)
+    response = client.post(
+        reverse("projects:resume", args=[project.pk]),
+        {"resume-version": page_version(client, project)},
+        follow=True,
+    )
     assert [str(m) for m in response.context["messages"]] == [
         "Only a project on hold can be resumed."
     ]
@@ -501,13 +519,16 @@ def test_project_resume_of_active_project_shows_error(project: Project, owner: U
 
 def test_project_complete_needs_a_date(project: Project, owner: User) -> None:
     client = client_for(owner)
+    version = page_version(client, project)
     response = client.post(
-        reverse("projects:complete", args=[project.pk]), {"complete-actual_end": ""}
+        reverse("projects:complete", args=[project.pk]),
+        {"complete-actual_end": "", "complete-version": version},
     )
     assert response.status_code == 400
     assert response.context["complete_form"].errors["actual_end"] == ["This field is required."]
     client.post(
-        reverse("projects:complete", args=[project.pk]), {"complete-actual_end": "2026-03-27"}
+        reverse("projects:complete", args=[project.pk]),
+        {"complete-actual_end": "2026-03-27", "complete-version": version},
     )
     project.refresh_from_db()
     assert (project.status, project.actual_end) == ("completed", datetime.date(2026, 3, 27))
@@ -515,7 +536,12 @@ def test_project_complete_needs_a_date(project: Project, owner: User) -> None:
 
 def test_project_cancel_cancels_planned_visits(project: Project, owner: User) -> None:
     planned = Visit.objects.filter(project=project, status=VisitStatus.PLANNED).count()
-    response = client_for(owner).post(reverse("projects:cancel", args=[project.pk]), follow=True)
+    client = client_for(owner)
+    response = client.post(
+        reverse("projects:cancel", args=[project.pk]),
+        {"cancel-version": page_version(client, project)},
+        follow=True,
+    )
     assert f"Visit plan updated: {planned} visits cancelled." in [
         str(m) for m in response.context["messages"]
     ]

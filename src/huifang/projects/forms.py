@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from huifang.core.access import is_quality_or_admin
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import DateInput, StyledFormMixin
 from huifang.core.models import User
 from huifang.customers.forms import restyle
@@ -190,11 +191,18 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
         }
 
 
-class HoldForm(StyledFormMixin, forms.Form):
+class ProjectEditForm(VersionedFormMixin, ProjectForm):
+    """Edit: with the version of the project the user saw."""
+
+
+# The status buttons of the edit page carry the same version as its form.
+
+
+class HoldForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     prefix = "hold"  # shares the edit page with the project form
     reason = forms.CharField(label=_("Reason"), required=False, max_length=300)
 
 
-class CompleteForm(StyledFormMixin, forms.Form):
+class CompleteForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     prefix = "complete"  # the project form has its own actual_end field
     actual_end = forms.DateField(label=_("Actual end"), widget=DateInput())

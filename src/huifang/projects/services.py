@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from huifang.core.concurrency import lock_at_version, row_version
 from huifang.core.errors import DomainError
 from huifang.projects.models import Membership, Project, ProjectHold, ProjectStatusChoices
 from huifang.visits.models import Visit, VisitStatus
@@ -34,6 +35,32 @@ PLANNING_FIELDS = frozenset(
         "policy_id",
     }
 )
+
+
+# What the edit page shows and changes, so what its version covers.
+EDITED_FIELDS = (
+    "code",
+    "name",
+    "customer",
+    "manager",
+    "department",
+    "description",
+    "status",
+    "cadence",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "policy",
+)
+
+
+def project_version(project: Project) -> str:
+    """The version the edit page carries: the project's fields, team and default
+    contacts (see :mod:`huifang.core.concurrency`)."""
+    members = project.memberships.values_list("user_id", flat=True)
+    contacts = project.default_contacts.values_list("pk", flat=True)
+    return row_version(project, fields=EDITED_FIELDS, extra=[sorted(members), sorted(contacts)])
 
 
 def _check_dates(project: Project) -> None:
@@ -65,10 +92,17 @@ def create_project(
 
 @transaction.atomic
 def update_project(
-    *, project: Project, today: datetime.date | None = None, **changes: Any
+    *,
+    project: Project,
+    today: datetime.date | None = None,
+    expected_version: str | None = None,
+    **changes: Any,
 ) -> tuple[Project, PlanResult]:
-    """Change a project's fields; re-plan when a field that drives the plan changed."""
-    locked = Project.objects.select_for_update().get(pk=project.pk)
+    """Change a project's fields; re-plan when a field that drives the plan changed.
+    With ``expected_version`` (a page's form) a change made since is refused."""
+    locked = lock_at_version(
+        Project.objects, project.pk, expected=expected_version, version=project_version
+    )
     was_on_hold = locked.status == ProjectStatusChoices.ON_HOLD
     previous_manager_id = locked.manager_id
     for name, value in changes.items():
@@ -121,18 +155,30 @@ def set_project_team(*, project: Project, members: Iterable[User]) -> None:
 
 @transaction.atomic
 def put_project_on_hold(
-    *, project: Project, reason: str = "", today: datetime.date | None = None
+    *,
+    project: Project,
+    reason: str = "",
+    today: datetime.date | None = None,
+    expected_version: str | None = None,
 ) -> tuple[Project, PlanResult]:
     today = today or timezone.localdate()
     if project.status != ProjectStatusChoices.ACTIVE:
         raise DomainError(_("Only an active project can be put on hold."))
     ProjectHold.objects.create(project=project, started_on=today, reason=reason)
-    return update_project(project=project, status=ProjectStatusChoices.ON_HOLD, today=today)
+    return update_project(
+        project=project,
+        status=ProjectStatusChoices.ON_HOLD,
+        today=today,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
 def resume_project(
-    *, project: Project, today: datetime.date | None = None
+    *,
+    project: Project,
+    today: datetime.date | None = None,
+    expected_version: str | None = None,
 ) -> tuple[Project, PlanResult]:
     today = today or timezone.localdate()
     if project.status != ProjectStatusChoices.ON_HOLD:
@@ -140,11 +186,20 @@ def resume_project(
     for hold in project.holds.filter(ended_on__isnull=True):
         hold.ended_on = today
         hold.save(update_fields=["ended_on"])
-    return update_project(project=project, status=ProjectStatusChoices.ACTIVE, today=today)
+    return update_project(
+        project=project,
+        status=ProjectStatusChoices.ACTIVE,
+        today=today,
+        expected_version=expected_version,
+    )
 
 
 def complete_project(
-    *, project: Project, actual_end: datetime.date, today: datetime.date | None = None
+    *,
+    project: Project,
+    actual_end: datetime.date,
+    today: datetime.date | None = None,
+    expected_version: str | None = None,
 ) -> tuple[Project, PlanResult]:
     """Completion anchors the closing visit on the actual end and drops ongoing
     visits after it."""
@@ -153,14 +208,23 @@ def complete_project(
         status=ProjectStatusChoices.COMPLETED,
         actual_end=actual_end,
         today=today,
+        expected_version=expected_version,
     )
 
 
 def cancel_project(
-    *, project: Project, today: datetime.date | None = None
+    *,
+    project: Project,
+    today: datetime.date | None = None,
+    expected_version: str | None = None,
 ) -> tuple[Project, PlanResult]:
     """Cancelling a project cancels its visits that were only planned."""
-    return update_project(project=project, status=ProjectStatusChoices.CANCELLED, today=today)
+    return update_project(
+        project=project,
+        status=ProjectStatusChoices.CANCELLED,
+        today=today,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
@@ -170,12 +234,15 @@ def update_project_with_team(
     members: Iterable[User],
     default_contacts: Iterable[Contact],
     today: datetime.date | None = None,
+    expected_version: str | None = None,
     **changes: Any,
 ) -> tuple[Project, PlanResult]:
     """The edit page's one write: the project's fields (re-planning when they drive
     the plan), its team and its default contacts, all or nothing."""
     contacts = list(default_contacts)
-    updated, result = update_project(project=project, today=today, **changes)
+    updated, result = update_project(
+        project=project, today=today, expected_version=expected_version, **changes
+    )
     if any(contact.customer_id != updated.customer_id for contact in contacts):
         raise DomainError(_("Choose only contacts of the project's customer."))
     set_project_team(project=updated, members=members)

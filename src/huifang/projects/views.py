@@ -17,12 +17,19 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict, VersionForm
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
 from huifang.customers.queries import visible_customers
 from huifang.projects import services
-from huifang.projects.forms import CompleteForm, HoldForm, ProjectFilterForm, ProjectForm
+from huifang.projects.forms import (
+    CompleteForm,
+    HoldForm,
+    ProjectEditForm,
+    ProjectFilterForm,
+    ProjectForm,
+)
 from huifang.projects.models import Project, ProjectStatusChoices
 from huifang.projects.queries import (
     project_departments,
@@ -135,33 +142,53 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = access.signed_in_user(request)
     project = _managed_project(request, pk)
-    form = ProjectForm(
-        request.POST or None, instance=project, user=user, customers=visible_customers(user)
-    )
+    # Taken before the form is bound: validating writes the input into ``project``.
+    version = services.project_version(project)
+    form = _edit_form(request, project, request.POST or None, version)
     if request.method == "POST" and form.is_valid():
         try:
             project, result = services.update_project_with_team(
                 project=project,
                 members=form.cleaned_data["members"],
                 default_contacts=form.cleaned_data["default_contacts"],
+                expected_version=form.expected_version,
                 **form.changed_fields(),
             )
+        except EditConflict:
+            current = _managed_project(request, pk)
+            version = services.project_version(current)
+            form.show_conflict(version=version, current=_edit_form(request, current, None, ""))
+            context = _edit_context(current, form, version=version)
+            return render(request, "projects/project_form.html", context, status=409)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             return _after_plan(request, project, result)
-    return render(request, "projects/project_form.html", _edit_context(project, form))
+    context = _edit_context(project, form, version=version)
+    return render(request, "projects/project_form.html", context)
 
 
-def _edit_context(project: Project, form: ProjectForm, **extra: Any) -> dict[str, Any]:
+def _edit_form(request: HttpRequest, project: Project, data: Any, version: str) -> ProjectEditForm:
+    user = access.signed_in_user(request)
+    return ProjectEditForm(
+        data, instance=project, user=user, customers=visible_customers(user), version=version
+    )
+
+
+def _edit_context(
+    project: Project, form: ProjectForm, *, version: str, **extra: Any
+) -> dict[str, Any]:
     return {
         "form": form,
         "project": project,
-        "hold_form": extra.get("hold_form") or HoldForm(),
+        "hold_form": extra.get("hold_form") or HoldForm(version=version),
         "complete_form": extra.get("complete_form")
-        or CompleteForm(initial={"actual_end": project.actual_end or timezone.localdate()}),
+        or CompleteForm(
+            initial={"actual_end": project.actual_end or timezone.localdate()}, version=version
+        ),
+        "resume_form": extra.get("resume_form") or VersionForm(prefix="resume", version=version),
+        "cancel_form": extra.get("cancel_form") or VersionForm(prefix="cancel", version=version),
         "can_hold": project.status == ProjectStatusChoices.ACTIVE,
         "can_resume": project.status == ProjectStatusChoices.ON_HOLD,
         "can_complete": project.status
@@ -178,12 +205,22 @@ def _managed_project(request: HttpRequest, pk: int) -> Project:
     return project
 
 
-def _refused(request: HttpRequest, project: Project, **forms: Any) -> HttpResponse:
-    user = access.signed_in_user(request)
-    form = ProjectForm(instance=project, user=user, customers=visible_customers(user))
-    return render(
-        request, "projects/project_form.html", _edit_context(project, form, **forms), status=400
-    )
+def _refused(
+    request: HttpRequest, project: Project, *, status: int = 400, **forms: Any
+) -> HttpResponse:
+    version = services.project_version(project)
+    form = _edit_form(request, project, None, version)
+    context = _edit_context(project, form, version=version, **forms)
+    return render(request, "projects/project_form.html", context, status=status)
+
+
+def _conflict(request: HttpRequest, pk: int, **forms: Any) -> HttpResponse:
+    """The project changed since the page was loaded: show it as it is now, with the
+    submitted form kept and the current version in it (409)."""
+    project = _managed_project(request, pk)
+    for form in forms.values():
+        form.show_conflict(version=services.project_version(project))
+    return _refused(request, project, status=409, **forms)
 
 
 @login_required
@@ -194,8 +231,12 @@ def project_hold(request: HttpRequest, pk: int) -> HttpResponse:
     if hold_form.is_valid():
         try:
             project, result = services.put_project_on_hold(
-                project=project, reason=hold_form.cleaned_data["reason"]
+                project=project,
+                reason=hold_form.cleaned_data["reason"],
+                expected_version=hold_form.expected_version,
             )
+        except EditConflict:
+            return _conflict(request, pk, hold_form=hold_form)
         except DomainError as error:
             hold_form.add_error(None, error.message)
         else:
@@ -208,8 +249,15 @@ def project_hold(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_resume(request: HttpRequest, pk: int) -> HttpResponse:
     project = _managed_project(request, pk)
+    form = VersionForm(request.POST, prefix="resume")
+    if not form.is_valid():
+        return _refused(request, project, resume_form=form)
     try:
-        project, result = services.resume_project(project=project)
+        project, result = services.resume_project(
+            project=project, expected_version=form.expected_version
+        )
+    except EditConflict:
+        return _conflict(request, pk, resume_form=form)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("projects:edit", pk=project.pk)
@@ -225,8 +273,12 @@ def project_complete(request: HttpRequest, pk: int) -> HttpResponse:
     if complete_form.is_valid():
         try:
             project, result = services.complete_project(
-                project=project, actual_end=complete_form.cleaned_data["actual_end"]
+                project=project,
+                actual_end=complete_form.cleaned_data["actual_end"],
+                expected_version=complete_form.expected_version,
             )
+        except EditConflict:
+            return _conflict(request, pk, complete_form=complete_form)
         except DomainError as error:
             complete_form.add_error(None, error.message)
         else:
@@ -239,8 +291,15 @@ def project_complete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     project = _managed_project(request, pk)
+    form = VersionForm(request.POST, prefix="cancel")
+    if not form.is_valid():
+        return _refused(request, project, cancel_form=form)
     try:
-        project, result = services.cancel_project(project=project)
+        project, result = services.cancel_project(
+            project=project, expected_version=form.expected_version
+        )
+    except EditConflict:
+        return _conflict(request, pk, cancel_form=form)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("projects:edit", pk=project.pk)
