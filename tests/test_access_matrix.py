@@ -42,6 +42,7 @@ from huifang.surveys.models import Questionnaire, SurveyInvitation
 from huifang.surveys.services import invite_contacts
 from huifang.visits.models import Attachment, Visit, VisitRecord
 from tests.factories import UserFactory
+from tests.pages import form_version
 from tests.test_admin import PLAN_DAY, build_world
 
 pytestmark = pytest.mark.django_db
@@ -464,9 +465,9 @@ def test_query_string_check_would_see_a_visible_project(world: World, name: str)
 
 def test_reassign_to_someone_off_the_team_is_refused(world: World) -> None:
     stranger: User = world.other[Project].manager
-    response = _client(world, "owner").post(
-        reverse("visits:reassign", kwargs={"pk": world.visit.pk}), {"owner": stranger.pk}
-    )
+    client = _client(world, "owner")
+    page = reverse("visits:reassign", kwargs={"pk": world.visit.pk})
+    response = client.post(page, {"owner": stranger.pk, "version": form_version(client, page)})
     assert response.status_code == 200
     assert response.context["form"].errors == {
         "owner": ["Select a valid choice. That choice is not one of the available choices."]

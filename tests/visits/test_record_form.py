@@ -21,6 +21,7 @@ from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import Problem, RecordAmendment, Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import save_visit_record, submit_visit_record
+from tests.pages import form_version
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -430,6 +431,7 @@ def test_amend_record_keeps_reason_and_old_and_new_values(
             "percent_complete": "15",
             "summary": "Good start",
             "check_goals_confirmed": "on",
+            "version": form_version(client, url),
         },
     )
 
@@ -462,6 +464,7 @@ def test_amend_record_without_reason_or_change_is_refused(
         "percent_complete": "10",
         "summary": "Good start",
         "check_goals_confirmed": "on",
+        "version": form_version(client, url),
     }
 
     no_reason = client.post(url, {**unchanged, "reason": ""})

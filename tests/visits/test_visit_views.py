@@ -22,6 +22,7 @@ from huifang.projects.services import create_project
 from huifang.visits.models import Visit, VisitStatus
 from huifang.visits.recording import save_visit_record, submit_visit_record
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
+from tests.pages import form_version
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -262,9 +263,15 @@ def test_schedule_visit_by_manager_sets_time_form_and_people(
     visit = _kickoff(project)
     contact = ContactFactory.create(customer=project.customer)
 
-    response = _client(owner).post(
-        reverse("visits:schedule", args=[visit.pk]),
-        _schedule_data(contacts=[contact.pk], participants=[colleague.pk], owner=colleague.pk),
+    client, page = _client(owner), reverse("visits:schedule", args=[visit.pk])
+    response = client.post(
+        page,
+        _schedule_data(
+            contacts=[contact.pk],
+            participants=[colleague.pk],
+            owner=colleague.pk,
+            version=form_version(client, page),
+        ),
     )
 
     visit.refresh_from_db()
@@ -285,9 +292,8 @@ def test_schedule_visit_by_its_owner_keeps_owner(
     visit.owner = colleague
     visit.save()
 
-    response = _client(colleague).post(
-        reverse("visits:schedule", args=[visit.pk]), _schedule_data(owner=owner.pk)
-    )
+    client, page = _client(colleague), reverse("visits:schedule", args=[visit.pk])
+    response = client.post(page, _schedule_data(owner=owner.pk, version=form_version(client, page)))
 
     visit.refresh_from_db()
     assert (response.status_code, visit.status, visit.owner) == (302, "scheduled", colleague)
@@ -306,9 +312,9 @@ def test_schedule_visit_by_member_not_owning_it_is_forbidden(
 def test_schedule_visit_without_time_shows_error_and_keeps_input(
     project: Project, owner: User
 ) -> None:
-    response = _client(owner).post(
-        reverse("visits:schedule", args=[_kickoff(project).pk]),
-        _schedule_data(scheduled_at="", form="email"),
+    client, page = _client(owner), reverse("visits:schedule", args=[_kickoff(project).pk])
+    response = client.post(
+        page, _schedule_data(scheduled_at="", form="email", version=form_version(client, page))
     )
 
     assert response.status_code == 200
@@ -328,8 +334,9 @@ def test_schedule_visit_executive_is_forbidden(project: Project, executive: User
 def test_cancel_visit_with_reason(project: Project, owner: User) -> None:
     visit = _kickoff(project)
 
-    response = _client(owner).post(
-        reverse("visits:cancel", args=[visit.pk]), {"reason": "Customer closed for audit"}
+    client, page = _client(owner), reverse("visits:cancel", args=[visit.pk])
+    response = client.post(
+        page, {"reason": "Customer closed for audit", "version": form_version(client, page)}
     )
 
     visit.refresh_from_db()
@@ -341,9 +348,8 @@ def test_cancel_visit_with_reason(project: Project, owner: User) -> None:
 
 
 def test_cancel_visit_without_reason_shows_error(project: Project, owner: User) -> None:
-    response = _client(owner).post(
-        reverse("visits:cancel", args=[_kickoff(project).pk]), {"reason": ""}
-    )
+    client, page = _client(owner), reverse("visits:cancel", args=[_kickoff(project).pk])
+    response = client.post(page, {"reason": "", "version": form_version(client, page)})
 
     assert response.context["form"].errors == {"reason": ["This field is required."]}
 
@@ -375,9 +381,8 @@ def test_cancel_visit_executive_is_forbidden(project: Project, executive: User) 
 def test_reassign_visit_to_team_member(project: Project, owner: User, colleague: User) -> None:
     visit = _kickoff(project)
 
-    response = _client(owner).post(
-        reverse("visits:reassign", args=[visit.pk]), {"owner": colleague.pk}
-    )
+    client, page = _client(owner), reverse("visits:reassign", args=[visit.pk])
+    response = client.post(page, {"owner": colleague.pk, "version": form_version(client, page)})
 
     visit.refresh_from_db()
     assert (response.status_code, visit.owner) == (302, colleague)
@@ -386,9 +391,8 @@ def test_reassign_visit_to_team_member(project: Project, owner: User, colleague:
 def test_reassign_visit_to_someone_off_the_team_is_not_offered(
     project: Project, owner: User, outsider: User
 ) -> None:
-    response = _client(owner).post(
-        reverse("visits:reassign", args=[_kickoff(project).pk]), {"owner": outsider.pk}
-    )
+    client, page = _client(owner), reverse("visits:reassign", args=[_kickoff(project).pk])
+    response = client.post(page, {"owner": outsider.pk, "version": form_version(client, page)})
 
     assert response.context["form"].errors == {
         "owner": ["Select a valid choice. That choice is not one of the available choices."]
@@ -408,9 +412,8 @@ def test_reassign_done_visit_shows_why_not(project: Project, owner: User, collea
     )
     submit_visit_record(record=record, submitted_by=colleague)
 
-    response = _client(owner).post(
-        reverse("visits:reassign", args=[visit.pk]), {"owner": colleague.pk}
-    )
+    client, page = _client(owner), reverse("visits:reassign", args=[visit.pk])
+    response = client.post(page, {"owner": colleague.pk, "version": form_version(client, page)})
 
     assert response.context["form"].non_field_errors() == [
         "A visit that is done or cancelled cannot be reassigned."

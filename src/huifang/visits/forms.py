@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from huifang.actions.models import ActionStatus, ImprovementAction, VerificationResult
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import DateInput, DateTimeInput
 from huifang.core.models import User
 from huifang.customers.models import Contact
@@ -130,7 +131,7 @@ class VisitFilterForm(StyledForm):
 # --- Planning a visit -------------------------------------------------------------------
 
 
-class ScheduleForm(StyledForm):
+class ScheduleForm(VersionedFormMixin, StyledForm):
     scheduled_at = forms.DateTimeField(
         label=_("Date and time"),
         widget=DateTimeInput(),
@@ -166,11 +167,11 @@ class ScheduleForm(StyledForm):
         owner.disabled = not may_reassign
 
 
-class CancelForm(StyledForm):
+class CancelForm(VersionedFormMixin, StyledForm):
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
 
-class ReassignForm(StyledForm):
+class ReassignForm(VersionedFormMixin, StyledForm):
     owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
@@ -437,7 +438,7 @@ class VerificationForm(StyledForm):
 AMENDABLE = ("work_completed", "work_outstanding", "schedule_status", "percent_complete", "summary")
 
 
-class AmendmentForm(_ChecklistMixin, StyledForm):
+class AmendmentForm(VersionedFormMixin, _ChecklistMixin, StyledForm):
     reason = forms.CharField(
         label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.core import access
+from huifang.core.concurrency import EditConflict, row_version
 from huifang.core.errors import DomainError
 from huifang.policy.models import ChecklistItem
 from huifang.policy.queries import version_in_force
@@ -374,7 +375,11 @@ def checklist_rows(visit: Visit, record: VisitRecord) -> list[tuple[str, bool]]:
 def handle_amendment_form(
     request: HttpRequest, user: User, visit: Visit, record: VisitRecord
 ) -> HttpResponse:
-    form = AmendmentForm(request.POST or None, record=record, checklist=checklist_items(visit))
+    checklist = checklist_items(visit)
+    form = AmendmentForm(
+        request.POST or None, record=record, checklist=checklist, version=row_version(record)
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             amend_visit_record(
@@ -382,7 +387,13 @@ def handle_amendment_form(
                 amended_by=user,
                 reason=form.cleaned_data["reason"],
                 changes=form.changes(),
+                expected_version=form.expected_version,
             )
+        except EditConflict:
+            record = VisitRecord.objects.get(pk=record.pk)
+            current = AmendmentForm(record=record, checklist=checklist)
+            form.show_conflict(version=row_version(record), current=current)
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -391,4 +402,4 @@ def handle_amendment_form(
             )
             return redirect("visits:detail", pk=visit.pk)
     context = {"visit": visit, "record": record, "form": form}
-    return render(request, "visits/amend_form.html", context)
+    return render(request, "visits/amend_form.html", context, status=status)

@@ -36,6 +36,7 @@ from huifang.actions.services import (
     create_action,
     verify_action,
 )
+from huifang.core.concurrency import check_version, lock_at_version, row_version
 from huifang.core.errors import DomainError
 from huifang.core.history import record_change
 from huifang.customers.models import Contact
@@ -537,10 +538,17 @@ def submit_visit_record(
 
 @transaction.atomic
 def amend_visit_record(
-    *, record: VisitRecord, amended_by: User, reason: str, changes: dict[str, Any]
+    *,
+    record: VisitRecord,
+    amended_by: User,
+    reason: str,
+    changes: dict[str, Any],
+    expected_version: str | None = None,
 ) -> VisitRecord:
     """Correct a submitted record. The amendment keeps each changed field's old and
-    new value and the reason, so the archive stays explainable (tamper-evident)."""
+    new value and the reason, so the archive stays explainable (tamper-evident).
+    With ``expected_version`` (the amendment page's form, see
+    :mod:`huifang.core.concurrency`) an amendment made since is refused."""
     reason = reason.strip()
     if not reason:
         raise DomainError(_("Say why the record is amended."))
@@ -551,6 +559,7 @@ def amend_visit_record(
     )
     if not locked.is_submitted:
         raise DomainError(_("Only a submitted record is amended; a draft is simply saved."))
+    check_version(current=row_version(locked), expected=expected_version)
     cleaned = _clean_fields(locked.visit, changes)
     if "percent_complete" in cleaned:
         visit = locked.visit
@@ -579,7 +588,28 @@ def amend_visit_record(
 # --- The visit's other outcomes ----------------------------------------------------------
 
 
-def _claim_visit(visit: Visit, statuses: Iterable[str], message: str, **changes: Any) -> Visit:
+# What the schedule, cancel and reassign pages show and change.
+VISIT_EDITED_FIELDS = ("status", "due_date", "scheduled_at", "form", "owner", "cancel_reason")
+
+
+def visit_version(visit: Visit) -> str:
+    """The version a visit's planning pages carry (see :mod:`huifang.core.concurrency`)."""
+    contacts = visit.contacts.values_list("pk", flat=True)
+    participants = visit.participants.values_list("pk", flat=True)
+    return row_version(
+        visit, fields=VISIT_EDITED_FIELDS, extra=[sorted(contacts), sorted(participants)]
+    )
+
+
+def _claim_visit(
+    visit: Visit,
+    statuses: Iterable[str],
+    message: str,
+    expected_version: str | None = None,
+    **changes: Any,
+) -> Visit:
+    if expected_version is not None:
+        lock_at_version(Visit.objects, visit.pk, expected=expected_version, version=visit_version)
     updated = Visit.objects.filter(pk=visit.pk, status__in=list(statuses)).update(
         updated_at=timezone.now(), **changes
     )
@@ -605,7 +635,7 @@ def mark_visit_missed(*, visit: Visit, today: datetime.date | None = None) -> Vi
 
 
 @transaction.atomic
-def cancel_visit(*, visit: Visit, reason: str) -> Visit:
+def cancel_visit(*, visit: Visit, reason: str, expected_version: str | None = None) -> Visit:
     """Call a visit off, saying why; a visit already done stays done."""
     reason = reason.strip()
     if not reason:
@@ -614,6 +644,7 @@ def cancel_visit(*, visit: Visit, reason: str) -> Visit:
         visit,
         [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
         _("A visit that is done or already cancelled cannot be cancelled."),
+        expected_version,
         status=VisitStatus.CANCELLED,
         cancel_reason=reason[:300],
     )
@@ -628,6 +659,7 @@ def schedule_visit(
     owner: User | None = None,
     contacts: Iterable[Contact] = (),
     participants: Iterable[User] = (),
+    expected_version: str | None = None,
 ) -> Visit:
     """Fix (or move) the appointment: when, in what form, with whom.
 
@@ -657,6 +689,7 @@ def schedule_visit(
         visit,
         OPEN_VISIT_STATUSES,
         _("Only a planned or scheduled visit can be scheduled."),
+        expected_version,
         **changes,
     )
     visit.contacts.set(invited)
@@ -665,13 +698,14 @@ def schedule_visit(
 
 
 @transaction.atomic
-def reassign_visit(*, visit: Visit, owner: User) -> Visit:
+def reassign_visit(*, visit: Visit, owner: User, expected_version: str | None = None) -> Visit:
     """Hand a visit that still has to happen to another member of the team."""
     check_on_project_team(project=visit.project, user=owner)
     return _claim_visit(
         visit,
         [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
         _("A visit that is done or cancelled cannot be reassigned."),
+        expected_version,
         owner=owner,
     )
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
@@ -53,6 +54,7 @@ from huifang.visits.recording import (
     create_adhoc_visit,
     reassign_visit,
     schedule_visit,
+    visit_version,
 )
 
 SORTS: dict[str, tuple[str, ...] | str] = {
@@ -182,13 +184,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Planning ---------------------------------------------------------------------------
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    user = access.signed_in_user(request)
-    visit = _get_visit(request, pk)
-    access.require(may_schedule(user, visit))
-    may_reassign = access.can_manage_project(user, visit.project)
+def _schedule_form(visit: Visit, data: Any, *, may_reassign: bool, version: str) -> ScheduleForm:
     initial = {
         "scheduled_at": visit.scheduled_at and timezone.localtime(visit.scheduled_at),
         "form": visit.form,
@@ -196,9 +192,22 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
         "participants": list(visit.participants.all()),
         "owner": visit.owner,
     }
-    form = ScheduleForm(
-        request.POST or None, initial=initial, visit=visit, may_reassign=may_reassign
+    return ScheduleForm(
+        data, initial=initial, visit=visit, may_reassign=may_reassign, version=version
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    user = access.signed_in_user(request)
+    visit = _get_visit(request, pk)
+    access.require(may_schedule(user, visit))
+    may_reassign = access.can_manage_project(user, visit.project)
+    form = _schedule_form(
+        visit, request.POST or None, may_reassign=may_reassign, version=visit_version(visit)
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -209,14 +218,20 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 owner=data["owner"] if may_reassign else None,
                 contacts=data["contacts"],
                 participants=data["participants"],
+                expected_version=form.expected_version,
             )
+        except EditConflict:
+            visit = _get_visit(request, pk)
+            current = _schedule_form(visit, None, may_reassign=may_reassign, version="")
+            form.show_conflict(version=visit_version(visit), current=current)
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The visit is scheduled."))
             return redirect("visits:detail", pk=visit.pk)
     context = {"visit": visit, "form": form, "title": _("Schedule the visit")}
-    return render(request, "visits/visit_form.html", context)
+    return render(request, "visits/visit_form.html", context, status=status)
 
 
 @login_required
@@ -224,17 +239,32 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _get_visit(request, pk)
     access.require(access.can_manage_project(access.signed_in_user(request), visit.project))
-    form = CancelForm(request.POST or None)
+    form = CancelForm(request.POST or None, version=visit_version(visit))
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            cancel_visit(visit=visit, reason=form.cleaned_data["reason"])
+            cancel_visit(
+                visit=visit,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.expected_version,
+            )
+        except EditConflict:
+            visit = _get_visit(request, pk)
+            form.show_conflict(version=visit_version(visit))
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The visit is cancelled."))
             return redirect("visits:detail", pk=visit.pk)
     context = {"visit": visit, "form": form, "title": _("Cancel the visit"), "danger": True}
-    return render(request, "visits/visit_form.html", context)
+    return render(request, "visits/visit_form.html", context, status=status)
+
+
+def _reassign_form(visit: Visit, data: Any, version: str) -> ReassignForm:
+    return ReassignForm(
+        data, initial={"owner": visit.owner}, project=visit.project, version=version
+    )
 
 
 @login_required
@@ -243,17 +273,27 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     visit = _get_visit(request, pk)
     access.require(access.can_manage_project(user, visit.project))
-    form = ReassignForm(request.POST or None, initial={"owner": visit.owner}, project=visit.project)
+    form = _reassign_form(visit, request.POST or None, visit_version(visit))
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            reassign_visit(visit=visit, owner=form.cleaned_data["owner"])
+            reassign_visit(
+                visit=visit,
+                owner=form.cleaned_data["owner"],
+                expected_version=form.expected_version,
+            )
+        except EditConflict:
+            visit = _get_visit(request, pk)
+            current = _reassign_form(visit, None, "")
+            form.show_conflict(version=visit_version(visit), current=current)
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("The visit has a new owner."))
             return redirect("visits:detail", pk=visit.pk)
     context = {"visit": visit, "form": form, "title": _("Reassign the visit")}
-    return render(request, "visits/visit_form.html", context)
+    return render(request, "visits/visit_form.html", context, status=status)
 
 
 @login_required
