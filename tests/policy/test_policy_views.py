@@ -16,6 +16,7 @@ from huifang.policy.models import CompanyDay, Policy, PolicyVersion, PolicyVersi
 from huifang.policy.services import create_policy_draft, publish_policy_version
 from huifang.projects.models import Project
 from huifang.visits.models import Visit
+from tests.pages import form_version
 
 pytestmark = pytest.mark.django_db
 
@@ -196,7 +197,9 @@ def test_edit_draft_saves_rules_settings_and_checklist(policy: Policy, quality: 
             "checklist-4-label_en": "The customer uses the system",
         },
     )
-    response = _client(quality).post(reverse("policy:edit_draft", args=[draft.pk]), data)
+    client = _client(quality)
+    page = reverse("policy:edit_draft", args=[draft.pk])
+    response = client.post(page, {**data, "version": form_version(client, page)})
     assert response.status_code == 302
     draft.refresh_from_db()
     assert draft.reminder_lead_days == 5
@@ -222,7 +225,9 @@ def test_edit_draft_validation_error_keeps_input(policy: Policy, quality: User) 
     data = _draft_post(
         draft, kickoff_window=12, escalate_to_manager_days=9, escalate_to_quality_days=2
     )
-    response = _client(quality).post(reverse("policy:edit_draft", args=[draft.pk]), data)
+    client = _client(quality)
+    page = reverse("policy:edit_draft", args=[draft.pk])
+    response = client.post(page, {**data, "version": form_version(client, page)})
     assert response.status_code == 200
     assert response.context["settings_form"].errors == {
         "escalate_to_quality_days": [
@@ -257,14 +262,17 @@ def test_publish_replans_projects_and_shows_summary(
     assert _kickoff(project).due_date == datetime.date(2026, 3, 9)
     draft = _draft(policy)
     client = _client(quality)
-    client.post(
-        reverse("policy:edit_draft", args=[draft.pk]),
-        _draft_post(draft, kickoff_window=10),
-        follow=True,
-    )
+    edit = reverse("policy:edit_draft", args=[draft.pk])
+    data = _draft_post(draft, kickoff_window=10)
+    client.post(edit, {**data, "version": form_version(client, edit)}, follow=True)
+    publish = reverse("policy:publish", args=[draft.pk])
     response = client.post(
-        reverse("policy:publish", args=[draft.pk]),
-        {"effective_from": "2026-03-01", "change_note": "Ten days for the kickoff visit"},
+        publish,
+        {
+            "effective_from": "2026-03-01",
+            "change_note": "Ten days for the kickoff visit",
+            "version": form_version(client, publish),
+        },
         follow=True,
     )
     draft.refresh_from_db()
@@ -288,14 +296,17 @@ def test_publish_with_future_date_defers_replanning(
 ) -> None:
     draft = _draft(policy)
     client = _client(quality)
-    client.post(
-        reverse("policy:edit_draft", args=[draft.pk]),
-        _draft_post(draft, kickoff_window=10),
-        follow=True,
-    )
+    edit = reverse("policy:edit_draft", args=[draft.pk])
+    data = _draft_post(draft, kickoff_window=10)
+    client.post(edit, {**data, "version": form_version(client, edit)}, follow=True)
+    publish = reverse("policy:publish", args=[draft.pk])
     response = client.post(
-        reverse("policy:publish", args=[draft.pk]),
-        {"effective_from": "2026-04-01", "change_note": "Later"},
+        publish,
+        {
+            "effective_from": "2026-04-01",
+            "change_note": "Later",
+            "version": form_version(client, publish),
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -310,8 +321,10 @@ def test_publish_without_change_note_shows_error_and_keeps_input(
     policy: Policy, quality: User
 ) -> None:
     draft = _draft(policy)
-    response = _client(quality).post(
-        reverse("policy:publish", args=[draft.pk]), {"effective_from": "2026-05-01"}
+    client = _client(quality)
+    page = reverse("policy:publish", args=[draft.pk])
+    response = client.post(
+        page, {"effective_from": "2026-05-01", "version": form_version(client, page)}
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {"change_note": ["This field is required."]}
@@ -322,9 +335,15 @@ def test_publish_without_change_note_shows_error_and_keeps_input(
 
 def test_publish_before_latest_effective_date_is_refused(policy: Policy, quality: User) -> None:
     draft = _draft(policy)
-    response = _client(quality).post(
-        reverse("policy:publish", args=[draft.pk]),
-        {"effective_from": "1999-12-31", "change_note": "Backdated"},
+    client = _client(quality)
+    page = reverse("policy:publish", args=[draft.pk])
+    response = client.post(
+        page,
+        {
+            "effective_from": "1999-12-31",
+            "change_note": "Backdated",
+            "version": form_version(client, page),
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import DateInput, StyledFormMixin
 from huifang.policy.models import (
     AnchorChoices,
@@ -19,7 +20,10 @@ from huifang.policy.models import (
 from huifang.policy.services import DRAFT_SETTINGS, ChecklistEntry, RuleSetting
 
 
-class DraftSettingsForm(StyledFormMixin, forms.ModelForm):
+class DraftSettingsForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
+    """The draft's settings; its version covers the whole draft page (rules and
+    checklist included)."""
+
     class Meta:
         model = PolicyVersion
         fields = DRAFT_SETTINGS
@@ -114,7 +118,7 @@ ChecklistFormSet = forms.formset_factory(
 )
 
 
-class PublishForm(StyledFormMixin, forms.Form):
+class PublishForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     effective_from = forms.DateField(label=_("Effective from"), widget=DateInput())
     change_note = forms.CharField(
         label=_("Change note"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from huifang.core.concurrency import check_version, row_version
 from huifang.core.errors import DomainError
 from huifang.policy.models import (
     ChecklistItem,
@@ -118,12 +119,12 @@ def publish_policy_version(
     effective_from: datetime.date,
     published_by: User | None,
     change_note: str | None = None,
+    expected_version: str | None = None,
 ) -> PolicyVersion:
     """Publish a draft. From then on it is immutable; projects following the policy
-    are re-planned by the caller (see :func:`replan_policy_projects`)."""
-    locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
-    if locked.is_published:
-        raise DomainError(_("This policy version is already published and cannot change."))
+    are re-planned by the caller (see :func:`replan_policy_projects`). With
+    ``expected_version`` (the publish page) a draft changed since is not published."""
+    locked = _locked_draft(version, expected_version)
     if not locked.rules.filter(phase="kickoff").exists():
         raise DomainError(_("A policy needs a kickoff visit rule before it can be published."))
     locked.status = PolicyVersionStatus.PUBLISHED
@@ -201,10 +202,29 @@ class ChecklistEntry:
     key: str = ""
 
 
-def _locked_draft(version: PolicyVersion) -> PolicyVersion:
+def draft_version(version: PolicyVersion) -> str:
+    """The version the draft's pages carry: its settings, change note, rules and
+    checklist (see :mod:`huifang.core.concurrency`)."""
+    rules = version.rules.order_by("phase").values_list(
+        "phase", "anchor", "offset_days", "window_days"
+    )
+    items = version.checklist_items.order_by("position", "pk").values_list(
+        "phase", "key", "label_zh", "label_en"
+    )
+    return row_version(
+        version,
+        fields=(*DRAFT_SETTINGS, "status", "change_note"),
+        extra=[list(rules), list(items)],
+    )
+
+
+def _locked_draft(version: PolicyVersion, expected_version: str | None = None) -> PolicyVersion:
+    """The draft locked for the write; published since (or, with ``expected_version``,
+    changed since) is refused."""
     locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
     if locked.is_published:
         raise DomainError(_("This policy version is already published and cannot change."))
+    check_version(current=draft_version(locked), expected=expected_version)
     return locked
 
 
@@ -224,9 +244,10 @@ def update_policy_draft(
     settings: Mapping[str, Any],
     rules: Sequence[RuleSetting],
     checklist: Sequence[ChecklistEntry],
+    expected_version: str | None = None,
 ) -> PolicyVersion:
     """Replace a draft's settings, visit rules and checklist with the given ones."""
-    draft = _locked_draft(version)
+    draft = _locked_draft(version, expected_version)
     unknown = set(settings) - set(DRAFT_SETTINGS)
     if unknown:
         raise ValueError(f"not draft settings: {sorted(unknown)}")
@@ -332,6 +353,7 @@ def publish_policy_revision(
     change_note: str,
     published_by: User | None,
     today: datetime.date | None = None,
+    expected_version: str | None = None,
 ) -> tuple[PolicyVersion, ReplanSummary]:
     """Publish a draft and re-plan the projects that follow its policy, together: a
     publication whose re-planning failed is rolled back rather than left half done."""
@@ -357,6 +379,7 @@ def publish_policy_revision(
             effective_from=effective_from,
             published_by=published_by,
             change_note=change_note,
+            expected_version=expected_version,
         )
         summary = replan_policy_projects(
             policy=published.policy, effective_from=effective_from, today=today

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
 from huifang.policy.document import PHASE_ORDER, build_document
@@ -38,6 +39,7 @@ from huifang.policy.services import (
     ReplanSummary,
     add_company_day,
     create_policy_draft,
+    draft_version,
     publish_policy_revision,
     remove_company_day,
     update_policy_draft,
@@ -197,7 +199,7 @@ def _rule_forms(request: HttpRequest, draft: PolicyVersion) -> list[RuleForm]:
 def edit_draft(request: HttpRequest, pk: int) -> HttpResponse:
     draft = _draft_for_editing(request, pk)
     data = request.POST if request.method == "POST" else None
-    settings_form = DraftSettingsForm(data, instance=draft)
+    settings_form = DraftSettingsForm(data, instance=draft, version=draft_version(draft))
     rule_forms = _rule_forms(request, draft)
     checklist = ChecklistFormSet(
         data,
@@ -210,6 +212,7 @@ def edit_draft(request: HttpRequest, pk: int) -> HttpResponse:
     valid = all(
         [settings_form.is_valid(), checklist.is_valid(), *(f.is_valid() for f in rule_forms)]
     )
+    status = 200
     if request.method == "POST" and valid:
         entries = [
             form.entry()
@@ -220,10 +223,17 @@ def edit_draft(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             update_policy_draft(
                 version=draft,
-                settings={name: settings_form.cleaned_data[name] for name in settings_form.fields},
+                settings=settings_form.field_values(),
                 rules=[form.setting() for form in rule_forms],
                 checklist=entries,
+                expected_version=settings_form.expected_version,
             )
+        except EditConflict:
+            draft = _draft_for_editing(request, pk)
+            settings_form.show_conflict(
+                version=draft_version(draft), current=DraftSettingsForm(instance=draft)
+            )
+            status = 409
         except DomainError as error:
             settings_form.add_error(None, error.message)
         else:
@@ -238,6 +248,7 @@ def edit_draft(request: HttpRequest, pk: int) -> HttpResponse:
             "rule_forms": rule_forms,
             "checklist": checklist,
         },
+        status=status,
     )
 
 
@@ -266,7 +277,9 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     form = PublishForm(
         request.POST or None,
         initial={"effective_from": timezone.localdate(), "change_note": draft.change_note},
+        version=draft_version(draft),
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             published, summary = publish_policy_revision(
@@ -274,7 +287,13 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
                 effective_from=form.cleaned_data["effective_from"],
                 change_note=form.cleaned_data["change_note"],
                 published_by=access.signed_in_user(request),
+                expected_version=form.expected_version,
             )
+        except EditConflict:
+            # A draft changed since the page was loaded is published only once read.
+            draft = _draft_for_editing(request, pk)
+            form.show_conflict(version=draft_version(draft))
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
@@ -285,7 +304,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
                 + summary_text(summary),
             )
             return redirect("policy:version", pk=published.pk)
-    return render(request, "policy/publish.html", {"version": draft, "form": form})
+    return render(request, "policy/publish.html", {"version": draft, "form": form}, status=status)
 
 
 @login_required
