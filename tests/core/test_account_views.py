@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from huifang.core.models import Role, User
 from tests.factories import UserFactory
+from tests.pages import form_version
 
 pytestmark = pytest.mark.django_db
 
@@ -135,13 +136,16 @@ def test_user_create_taken_username_shows_error(admin_user: User, colleague: Use
 
 
 def test_user_edit_changes_role_department_active(admin_user: User, colleague: User) -> None:
-    response = _client(admin_user).post(
-        reverse("accounts:user_edit", args=[colleague.pk]),
+    client = _client(admin_user)
+    page = reverse("accounts:user_edit", args=[colleague.pk])
+    response = client.post(
+        page,
         {
             "display_name": "Col League",
             "email": "c@example.com",
             "role": "quality",
             "department": "QA",
+            "version": form_version(client, page),
         },
     )
     assert response.status_code == 302
@@ -150,9 +154,18 @@ def test_user_edit_changes_role_department_active(admin_user: User, colleague: U
 
 
 def test_user_edit_admin_cannot_demote_self(admin_user: User) -> None:
-    response = _client(admin_user).post(
-        reverse("accounts:user_edit", args=[admin_user.pk]),
-        {"display_name": "", "email": "", "role": "member", "department": "", "is_active": "on"},
+    client = _client(admin_user)
+    page = reverse("accounts:user_edit", args=[admin_user.pk])
+    response = client.post(
+        page,
+        {
+            "display_name": "",
+            "email": "",
+            "role": "member",
+            "department": "",
+            "is_active": "on",
+            "version": form_version(client, page),
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
@@ -163,7 +176,11 @@ def test_user_edit_admin_cannot_demote_self(admin_user: User) -> None:
 
 
 def test_user_deactivate(admin_user: User, colleague: User) -> None:
-    response = _client(admin_user).post(reverse("accounts:user_deactivate", args=[colleague.pk]))
+    client = _client(admin_user)
+    action = reverse("accounts:user_deactivate", args=[colleague.pk])
+    page = reverse("accounts:user_edit", args=[colleague.pk])
+    version = form_version(client, page, action=action)
+    response = client.post(action, {"deactivate-version": version})
     assert response.status_code == 302
     colleague.refresh_from_db()
     assert colleague.is_active is False
@@ -182,10 +199,15 @@ def test_profile_every_user_edits_own(
 ) -> None:
     user = User.objects.get(username=username)
     client = _client(user)
-    assert client.get(reverse("accounts:profile")).status_code == 200
+    page = reverse("accounts:profile")
     response = client.post(
-        reverse("accounts:profile"),
-        {"display_name": "Me", "email": "me@example.com", "language": "en"},
+        page,
+        {
+            "display_name": "Me",
+            "email": "me@example.com",
+            "language": "en",
+            "version": form_version(client, page),
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()
@@ -193,26 +215,49 @@ def test_profile_every_user_edits_own(
 
 
 def test_profile_changes_only_own_account(colleague: User, owner: User) -> None:
-    _client(colleague).post(
-        reverse("accounts:profile"),
-        {"display_name": "Me", "email": "me@example.com", "language": ""},
+    client = _client(colleague)
+    page = reverse("accounts:profile")
+    response = client.post(
+        page,
+        {
+            "display_name": "Me",
+            "email": "me@example.com",
+            "language": "",
+            "version": form_version(client, page),
+        },
     )
+    assert response.status_code == 302
     owner.refresh_from_db()
     assert owner.display_name == ""
 
 
 def test_profile_language_preference_takes_effect(colleague: User) -> None:
     client = _client(colleague)
+    page = reverse("accounts:profile")
     client.post(
-        reverse("accounts:profile"), {"display_name": "", "email": "", "language": "zh-hans"}
+        page,
+        {
+            "display_name": "",
+            "email": "",
+            "language": "zh-hans",
+            "version": form_version(client, page),
+        },
     )
     response = client.get(reverse("accounts:profile"))
     assert '<html lang="zh-hans">' in response.content.decode()
 
 
 def test_profile_invalid_email_shows_error_and_keeps_input(colleague: User) -> None:
-    response = _client(colleague).post(
-        reverse("accounts:profile"), {"display_name": "Kept", "email": "nope", "language": ""}
+    client = _client(colleague)
+    page = reverse("accounts:profile")
+    response = client.post(
+        page,
+        {
+            "display_name": "Kept",
+            "email": "nope",
+            "language": "",
+            "version": form_version(client, page),
+        },
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {"email": ["Enter a valid email address."]}

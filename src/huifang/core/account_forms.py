@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import StyledFormMixin
 from huifang.core.models import Language, Role, User
 
@@ -47,7 +48,7 @@ class UserCreateForm(StyledFormMixin, forms.Form):
         return cleaned
 
 
-class UserEditForm(StyledFormMixin, forms.ModelForm):
+class UserEditForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ("display_name", "email", "role", "department", "is_active")
@@ -66,7 +67,7 @@ class UserFilterForm(forms.Form):
     )
 
 
-class ProfileForm(StyledFormMixin, forms.ModelForm):
+class ProfileForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
     language = forms.ChoiceField(
         label=_("Language"),
         required=False,

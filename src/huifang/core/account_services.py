@@ -7,8 +7,25 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from huifang.core.concurrency import lock_at_version, row_version
 from huifang.core.errors import DomainError
 from huifang.core.models import Role, User
+
+# What the users page and the profile page edit, so what their versions cover: an
+# administrator's change of role does not stale a profile page, and the user's own
+# e-mail change does stale the administrator's page.
+USER_FIELDS = ("display_name", "email", "role", "department", "is_active")
+PROFILE_FIELDS = ("display_name", "email", "language")
+
+
+def user_version(user: User) -> str:
+    """The version of the users page's form (see :mod:`huifang.core.concurrency`)."""
+    return row_version(user, fields=USER_FIELDS)
+
+
+def profile_version(user: User) -> str:
+    """The version of the profile page's form."""
+    return row_version(user, fields=PROFILE_FIELDS)
 
 
 def _apply_role(user: User, role: str) -> None:
@@ -66,8 +83,9 @@ def update_user(
     role: str,
     department: str,
     is_active: bool,
+    expected_version: str | None = None,
 ) -> User:
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = lock_at_version(User.objects, user.pk, expected=expected_version, version=user_version)
     _keeps_an_admin(locked, acting=acting, role=role, is_active=is_active)
     locked.display_name = display_name
     locked.email = email
@@ -89,9 +107,9 @@ def update_user(
 
 
 @transaction.atomic
-def deactivate_user(*, user: User, acting: User) -> User:
+def deactivate_user(*, user: User, acting: User, expected_version: str | None = None) -> User:
     """Deactivated users cannot sign in; their records and history stay."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = lock_at_version(User.objects, user.pk, expected=expected_version, version=user_version)
     _keeps_an_admin(locked, acting=acting, role=locked.role, is_active=False)
     locked.is_active = False
     locked.save(update_fields=["is_active"])
@@ -99,9 +117,18 @@ def deactivate_user(*, user: User, acting: User) -> User:
 
 
 @transaction.atomic
-def update_profile(*, user: User, display_name: str, email: str, language: str) -> User:
+def update_profile(
+    *,
+    user: User,
+    display_name: str,
+    email: str,
+    language: str,
+    expected_version: str | None = None,
+) -> User:
     """What every user may change about themselves."""
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    locked = lock_at_version(
+        User.objects, user.pk, expected=expected_version, version=profile_version
+    )
     locked.display_name = display_name
     locked.email = email
     locked.language = language

@@ -15,9 +15,12 @@ from huifang.core.account_forms import ProfileForm, UserCreateForm, UserEditForm
 from huifang.core.account_services import (
     create_user,
     deactivate_user,
+    profile_version,
     update_profile,
     update_user,
+    user_version,
 )
+from huifang.core.concurrency import EditConflict, VersionForm
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
 from huifang.core.models import User
@@ -85,16 +88,46 @@ def user_create(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     acting = _admin(request)
     edited = get_object_or_404(User, pk=pk)
-    form = UserEditForm(request.POST or None, instance=User.objects.get(pk=edited.pk))
+    version = user_version(edited)
+    form = UserEditForm(
+        request.POST or None, instance=User.objects.get(pk=edited.pk), version=version
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            saved = update_user(user=edited, acting=acting, **form.cleaned_data)
+            saved = update_user(
+                user=edited,
+                acting=acting,
+                expected_version=form.expected_version,
+                **form.field_values(),
+            )
+        except EditConflict:
+            edited = User.objects.get(pk=pk)
+            version = user_version(edited)
+            form.show_conflict(version=version, current=UserEditForm(instance=edited))
+            return _user_page(request, edited, form, version=version, status=409)
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": saved})
             return redirect("accounts:users")
-    return render(request, "accounts/user_form.html", {"form": form, "edited": edited})
+    return _user_page(request, edited, form, version=version)
+
+
+def _user_page(
+    request: HttpRequest,
+    edited: User,
+    form: UserEditForm,
+    *,
+    version: str,
+    deactivate_form: VersionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "edited": edited,
+        "deactivate_form": deactivate_form or VersionForm(prefix="deactivate", version=version),
+    }
+    return render(request, "accounts/user_form.html", context, status=status)
 
 
 @login_required
@@ -102,22 +135,45 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     acting = _admin(request)
     edited = get_object_or_404(User, pk=pk)
-    try:
-        deactivate_user(user=edited, acting=acting)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("accounts:user_edit", pk=edited.pk)
-    messages.success(request, _("User %(name)s deactivated.") % {"name": edited})
-    return redirect("accounts:users")
+    form = VersionForm(request.POST, prefix="deactivate")
+    status = 400  # the page was out of date
+    if form.is_valid():
+        try:
+            deactivate_user(user=edited, acting=acting, expected_version=form.expected_version)
+        except EditConflict:
+            edited = User.objects.get(pk=pk)
+            form.show_conflict(version=user_version(edited))
+            status = 409
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("accounts:user_edit", pk=edited.pk)
+        else:
+            messages.success(request, _("User %(name)s deactivated.") % {"name": edited})
+            return redirect("accounts:users")
+    version = user_version(edited)
+    page_form = UserEditForm(instance=edited, version=version)
+    return _user_page(
+        request, edited, page_form, version=version, deactivate_form=form, status=status
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
+    stored = User.objects.get(pk=user.pk)
+    form = ProfileForm(request.POST or None, instance=stored, version=profile_version(stored))
+    status = 200
     if request.method == "POST" and form.is_valid():
-        update_profile(user=user, **form.cleaned_data)
-        messages.success(request, _("Profile saved."))
-        return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "profile_user": user})
+        try:
+            update_profile(user=user, expected_version=form.expected_version, **form.field_values())
+        except EditConflict:
+            stored = User.objects.get(pk=user.pk)
+            current = ProfileForm(instance=stored)
+            form.show_conflict(version=profile_version(stored), current=current)
+            status = 409
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect("accounts:profile")
+    context = {"form": form, "profile_user": user}
+    return render(request, "accounts/profile.html", context, status=status)
