@@ -14,6 +14,7 @@ from huifang.notify.models import Kind, Notification, NotificationPreference, We
 from huifang.notify.services import notify
 from huifang.projects.models import Project
 from huifang.visits.models import Visit
+from tests.pages import form_version
 
 
 def _client(user: User | None) -> Client:
@@ -131,9 +132,10 @@ def test_mark_all_read(english: None, kickoff: Visit, colleague: User, outsider:
 
 
 def test_preferences_saved(english: None, colleague: User) -> None:
-    response = _client(colleague).post(
-        "/notifications/preferences/", {"webhook": "on", "weekly_digest": "on"}
-    )
+    client = _client(colleague)
+    page = "/notifications/preferences/"
+    version = form_version(client, page)
+    response = client.post(page, {"webhook": "on", "weekly_digest": "on", "version": version})
     preference = NotificationPreference.objects.get(user=colleague)
     assert (response.status_code, preference.email, preference.webhook) == (302, False, True)
 

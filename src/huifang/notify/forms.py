@@ -3,12 +3,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import StyledFormMixin
 from huifang.notify.models import EndpointKind, NotificationPreference, WebhookEndpoint
 from huifang.projects.models import Project
 
 
-class PreferenceForm(StyledFormMixin, forms.ModelForm):
+class PreferenceForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = ["email", "webhook", "weekly_digest"]
@@ -36,6 +37,10 @@ class WebhookEndpointForm(StyledFormMixin, forms.ModelForm):
                 "secret", _("DingTalk and Feishu robots need their signing secret here.")
             )
         return cleaned
+
+
+class WebhookEndpointEditForm(VersionedFormMixin, WebhookEndpointForm):
+    """Edit: with the version of the endpoint the administrator saw."""
 
 
 class NotificationFilterForm(forms.Form):

@@ -17,6 +17,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from huifang.core.concurrency import lock_at_version, row_version, version_token
 from huifang.core.models import User
 from huifang.notify import channels
 from huifang.notify.messages import build_message
@@ -248,10 +249,41 @@ def mark_all_notifications_read(*, user: User) -> int:
     )
 
 
+PREFERENCE_FIELDS = ("email", "webhook", "weekly_digest")
+WEBHOOK_FIELDS = ("name", "kind", "url", "secret", "project", "is_active")
+
+
+def preference_version(user: User) -> str:
+    """The version of the preferences page (see :mod:`huifang.core.concurrency`): the
+    stored choices, or the defaults while none are stored."""
+    preference = preference_for(user)
+    return version_token(
+        "notification-preference", user.pk, [getattr(preference, n) for n in PREFERENCE_FIELDS]
+    )
+
+
+def webhook_version(endpoint: WebhookEndpoint) -> str:
+    """The version of an endpoint's edit page."""
+    return row_version(endpoint, fields=WEBHOOK_FIELDS)
+
+
 @transaction.atomic
 def save_notification_preference(
-    *, user: User, email: bool, webhook: bool, weekly_digest: bool
+    *,
+    user: User,
+    email: bool,
+    webhook: bool,
+    weekly_digest: bool,
+    expected_version: str | None = None,
 ) -> NotificationPreference:
+    """With ``expected_version`` (the page's form) a change made since is refused.
+    The user's row is the lock: the preference row may not exist yet."""
+    lock_at_version(
+        User.objects,
+        user.pk,
+        expected=expected_version,
+        version=lambda _locked: preference_version(user),
+    )
     preference, _ = NotificationPreference.objects.update_or_create(
         user=user, defaults={"email": email, "webhook": webhook, "weekly_digest": weekly_digest}
     )
@@ -260,8 +292,20 @@ def save_notification_preference(
 
 @transaction.atomic
 def save_webhook_endpoint(
-    *, endpoint: WebhookEndpoint | None = None, **fields: Any
+    *,
+    endpoint: WebhookEndpoint | None = None,
+    expected_version: str | None = None,
+    **fields: Any,
 ) -> WebhookEndpoint:
+    """Create an endpoint, or change ``endpoint`` (with ``expected_version``, the edit
+    page's form, a change made since is refused)."""
+    if endpoint is not None and endpoint.pk is not None:
+        endpoint = lock_at_version(
+            WebhookEndpoint.objects,
+            endpoint.pk,
+            expected=expected_version,
+            version=webhook_version,
+        )
     endpoint = endpoint or WebhookEndpoint()
     for name, value in fields.items():
         setattr(endpoint, name, value)

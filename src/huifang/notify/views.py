@@ -12,10 +12,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.listing import paginate, sort_queryset
 from huifang.notify import queries, services
 from huifang.notify.channels import ChannelError
-from huifang.notify.forms import NotificationFilterForm, PreferenceForm, WebhookEndpointForm
+from huifang.notify.forms import (
+    NotificationFilterForm,
+    PreferenceForm,
+    WebhookEndpointEditForm,
+    WebhookEndpointForm,
+)
 from huifang.notify.models import Delivery, DeliveryStatus, Notification, WebhookEndpoint
 
 
@@ -77,12 +83,25 @@ def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    form = PreferenceForm(request.POST or None, instance=services.preference_for(user))
+    form = PreferenceForm(
+        request.POST or None,
+        instance=services.preference_for(user),
+        version=services.preference_version(user),
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
-        services.save_notification_preference(user=user, **form.cleaned_data)
-        messages.success(request, _("Notification preferences saved."))
-        return redirect("notify:preferences")
-    return render(request, "notify/preferences.html", {"form": form})
+        try:
+            services.save_notification_preference(
+                user=user, expected_version=form.expected_version, **form.field_values()
+            )
+        except EditConflict:
+            current = PreferenceForm(instance=services.preference_for(user))
+            form.show_conflict(version=services.preference_version(user), current=current)
+            status = 409
+        else:
+            messages.success(request, _("Notification preferences saved."))
+            return redirect("notify:preferences")
+    return render(request, "notify/preferences.html", {"form": form}, status=status)
 
 
 @login_required
@@ -95,13 +114,37 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def webhook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_admin(request)
-    endpoint = get_object_or_404(WebhookEndpoint, pk=pk) if pk else None
-    form = WebhookEndpointForm(request.POST or None, instance=endpoint)
+    if pk is None:
+        return _webhook_create(request)
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    form = WebhookEndpointEditForm(
+        request.POST or None, instance=endpoint, version=services.webhook_version(endpoint)
+    )
+    status = 200
     if request.method == "POST" and form.is_valid():
-        saved = services.save_webhook_endpoint(endpoint=endpoint, **form.cleaned_data)
+        try:
+            saved = services.save_webhook_endpoint(
+                endpoint=endpoint, expected_version=form.expected_version, **form.field_values()
+            )
+        except EditConflict:
+            endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+            current = WebhookEndpointEditForm(instance=endpoint)
+            form.show_conflict(version=services.webhook_version(endpoint), current=current)
+            status = 409
+        else:
+            messages.success(request, _("Webhook “%(name)s” saved.") % {"name": saved.name})
+            return redirect("notify:webhooks")
+    context = {"form": form, "endpoint": endpoint}
+    return render(request, "notify/webhook_form.html", context, status=status)
+
+
+def _webhook_create(request: HttpRequest) -> HttpResponse:
+    form = WebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        saved = services.save_webhook_endpoint(**form.cleaned_data)
         messages.success(request, _("Webhook “%(name)s” saved.") % {"name": saved.name})
         return redirect("notify:webhooks")
-    return render(request, "notify/webhook_form.html", {"form": form, "endpoint": endpoint})
+    return render(request, "notify/webhook_form.html", {"form": form, "endpoint": None})
 
 
 @login_required
