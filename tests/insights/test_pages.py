@@ -20,6 +20,7 @@ from huifang.policy.models import PolicyVersion
 from huifang.visits.models import Visit
 from tests.insights import dataset
 from tests.insights.dataset import APRIL, D, build
+from tests.pages import form_version
 
 
 @pytest.fixture
@@ -304,12 +305,13 @@ def test_training_session_with_scores(db, policy, quality, colleague) -> None:
         {"date": "2026-05-06", "topic": "Visit records", "attendees": [colleague.pk]},
     )
     url = response["Location"]
-    bad = client.post(url, {f"score_{colleague.pk}": "120"})
+    version = form_version(client, url)
+    bad = client.post(url, {f"score_{colleague.pk}": "120", "version": version})
     assert bad.status_code == 200
     assert bad.context["form"].errors[f"score_{colleague.pk}"] == [
         "Ensure this value is less than or equal to 100."
     ]
-    client.post(url, {f"score_{colleague.pk}": "88"})
+    client.post(url, {f"score_{colleague.pk}": "88", "version": version})
     assert colleague.trainings.get().attendance.get().score == 88
 
 
@@ -322,9 +324,10 @@ def test_suggestion_answered_by_quality(db, policy, colleague, quality) -> None:
         .status_code
         == 403
     )
-    _client(quality).post(
-        reverse("insights:suggestion_answer", args=[suggestion.pk]),
-        {"status": "adopted", "response": "In v2"},
+    client = _client(quality)
+    page = reverse("insights:suggestion_answer", args=[suggestion.pk])
+    client.post(
+        page, {"status": "adopted", "response": "In v2", "version": form_version(client, page)}
     )
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.response, suggestion.answered_by) == (

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import DateInput, StyledFormMixin
 from huifang.core.models import User
 from huifang.customers.models import Customer
@@ -72,7 +73,7 @@ class ReviewForm(StyledFormMixin, forms.Form):
     decisions = forms.CharField(label=_("Decisions"), widget=forms.Textarea, required=False)
 
 
-class ReviewTextForm(StyledFormMixin, forms.Form):
+class ReviewTextForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     findings = forms.CharField(label=_("Findings"), widget=forms.Textarea, required=False)
     decisions = forms.CharField(label=_("Decisions"), widget=forms.Textarea, required=False)
 
@@ -117,7 +118,7 @@ class TrainingForm(StyledFormMixin, forms.Form):
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
 
 
-class ScoresForm(StyledFormMixin, forms.Form):
+class ScoresForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     """One score field (0–100, blank allowed) per attendee of a session."""
 
     def __init__(self, *args: Any, session: TrainingSession, **kwargs: Any) -> None:
@@ -140,7 +141,7 @@ class SuggestionForm(StyledFormMixin, forms.Form):
     text = forms.CharField(label=_("Your suggestion"), widget=forms.Textarea)
 
 
-class AnswerForm(StyledFormMixin, forms.Form):
+class AnswerForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Decision"),
         choices=[

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from huifang.actions.models import ActionOrigin, ImprovementAction
 from huifang.actions.services import create_action
+from huifang.core.concurrency import lock_at_version, row_version, version_token
 from huifang.core.errors import DomainError
 from huifang.insights import metrics
 from huifang.insights.models import (
@@ -86,9 +87,21 @@ def create_review(
     )
 
 
+def review_version(review: Review) -> str:
+    """The version of a review's findings and decisions form (see
+    :mod:`huifang.core.concurrency`)."""
+    return row_version(review, fields=("findings", "decisions"))
+
+
 @transaction.atomic
-def update_review(*, review: Review, findings: str, decisions: str) -> Review:
-    """Findings and decisions may be written later; the frozen figures never change."""
+def update_review(
+    *, review: Review, findings: str, decisions: str, expected_version: str | None = None
+) -> Review:
+    """Findings and decisions may be written later; the frozen figures never change.
+    With ``expected_version`` (the page's form) a change made since is refused."""
+    review = lock_at_version(
+        Review.objects, review.pk, expected=expected_version, version=review_version
+    )
     review.findings = findings.strip()
     review.decisions = decisions.strip()
     review.save(update_fields=["findings", "decisions"])
@@ -225,12 +238,27 @@ def create_suggestion(*, policy: Policy, author: User, text: str) -> Suggestion:
     )
 
 
+def suggestion_version(suggestion: Suggestion) -> str:
+    """The version of a suggestion's answer form."""
+    return row_version(suggestion, fields=("status", "response", "answered_by"))
+
+
 @transaction.atomic
 def answer_suggestion(
-    *, suggestion: Suggestion, status: str, response: str, answered_by: User
+    *,
+    suggestion: Suggestion,
+    status: str,
+    response: str,
+    answered_by: User,
+    expected_version: str | None = None,
 ) -> Suggestion:
+    """Adopt or decline a suggestion with a response (or change the answer). With
+    ``expected_version`` (the page's form) an answer given since is not overwritten."""
     if status not in (SuggestionStatus.ADOPTED, SuggestionStatus.DECLINED):
         raise DomainError(_("Mark the suggestion adopted or declined."))
+    suggestion = lock_at_version(
+        Suggestion.objects, suggestion.pk, expected=expected_version, version=suggestion_version
+    )
     suggestion.status = status
     suggestion.response = _text(response, _("Answer the suggestion."))
     suggestion.answered_by = answered_by
@@ -244,11 +272,24 @@ def scores_from(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, int | None]:
     return {user: (None if score in (None, "") else int(score)) for user, score in pairs}
 
 
+def training_version(session: TrainingSession) -> str:
+    """The version of a session's scores form: its attendees and their scores."""
+    scores = session.attendance.order_by("user_id").values_list("user_id", "score")
+    return version_token("training-scores", session.pk, list(scores))
+
+
 @transaction.atomic
 def record_training_scores(
-    *, session: TrainingSession, scores: dict[int, int | None]
+    *,
+    session: TrainingSession,
+    scores: dict[int, int | None],
+    expected_version: str | None = None,
 ) -> TrainingSession:
-    """Set attendees' assessment scores (by user id; only users who attended)."""
+    """Set attendees' assessment scores (by user id; only users who attended). With
+    ``expected_version`` (the page's form) scores changed since are not overwritten."""
+    lock_at_version(
+        TrainingSession.objects, session.pk, expected=expected_version, version=training_version
+    )
     for user_id, score in scores.items():
         if score is not None and not 0 <= score <= 100:
             raise DomainError(_("An assessment score is between 0 and 100."))

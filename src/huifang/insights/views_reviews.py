@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.insights import exports, services
 from huifang.insights.forms import (
@@ -91,20 +92,42 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = _review(request, pk)
     user = access.signed_in_user(request)
     can_manage = access.can_manage_policy(user)
-    text_form = ReviewTextForm(
-        request.POST or None,
-        initial={"findings": review.findings, "decisions": review.decisions},
-    )
+    text_form = _text_form(review, request.POST or None)
+    status = 200
     if request.method == "POST":
         access.require(can_manage)
         if text_form.is_valid():
-            services.update_review(review=review, **text_form.cleaned_data)
-            messages.success(request, _("Findings and decisions saved."))
-            return redirect("insights:review", pk=review.pk)
-    return _render_review(request, review, text_form=text_form, can_manage=can_manage)
+            try:
+                services.update_review(
+                    review=review,
+                    expected_version=text_form.expected_version,
+                    **text_form.field_values(),
+                )
+            except EditConflict:
+                review = _review(request, pk)
+                text_form.show_conflict(
+                    version=services.review_version(review), current=_text_form(review)
+                )
+                status = 409
+            else:
+                messages.success(request, _("Findings and decisions saved."))
+                return redirect("insights:review", pk=review.pk)
+    return _render_review(
+        request, review, text_form=text_form, can_manage=can_manage, status=status
+    )
 
 
-def _render_review(request: HttpRequest, review: Review, **extra: Any) -> HttpResponse:
+def _text_form(review: Review, data: Any = None) -> ReviewTextForm:
+    return ReviewTextForm(
+        data,
+        initial={"findings": review.findings, "decisions": review.decisions},
+        version=services.review_version(review),
+    )
+
+
+def _render_review(
+    request: HttpRequest, review: Review, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     context: dict[str, Any] = {
         "review": review,
         "figures": _figures(review),
@@ -114,7 +137,8 @@ def _render_review(request: HttpRequest, review: Review, **extra: Any) -> HttpRe
     }
     context.update(extra)
     context.setdefault("can_manage", access.can_manage_policy(request.user))
-    return render(request, "insights/review_detail.html", context)
+    context.setdefault("text_form", _text_form(review))
+    return render(request, "insights/review_detail.html", context, status=status)
 
 
 @login_required
@@ -132,14 +156,7 @@ def review_add_action(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Improvement action created."))
             return redirect("insights:review", pk=review.pk)
-    return _render_review(
-        request,
-        review,
-        action_form=form,
-        text_form=ReviewTextForm(
-            initial={"findings": review.findings, "decisions": review.decisions}
-        ),
-    )
+    return _render_review(request, review, action_form=form)
 
 
 @login_required
@@ -167,14 +184,7 @@ def review_propose_revision(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("Draft policy version %(number)s proposed.") % {"number": draft.number}
             )
             return redirect("insights:review", pk=review.pk)
-    return _render_review(
-        request,
-        review,
-        revision_form=form,
-        text_form=ReviewTextForm(
-            initial={"findings": review.findings, "decisions": review.decisions}
-        ),
-    )
+    return _render_review(request, review, revision_form=form)
 
 
 @login_required

@@ -8,6 +8,8 @@ executives."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.insights import queries, services
 from huifang.insights.forms import AnswerForm, ScoresForm, SuggestionForm, TrainingForm
@@ -114,12 +117,21 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
     access.require(access.sees_all_projects(user))
     session = get_object_or_404(TrainingSession.objects.select_related("trainer"), pk=pk)
     can_manage = access.can_manage_policy(user)
-    form = ScoresForm(request.POST or None, session=session)
+    form = ScoresForm(
+        request.POST or None, session=session, version=services.training_version(session)
+    )
+    status = 200
     if request.method == "POST":
         access.require(can_manage)
         if form.is_valid():
             try:
-                services.record_training_scores(session=session, scores=form.scores())
+                services.record_training_scores(
+                    session=session, scores=form.scores(), expected_version=form.expected_version
+                )
+            except EditConflict:
+                current = ScoresForm(session=session)
+                form.show_conflict(version=services.training_version(session), current=current)
+                status = 409
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -129,6 +141,7 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "insights/training_detail.html",
         {"session": session, "form": form, "can_manage": can_manage},
+        status=status,
     )
 
 
@@ -172,15 +185,34 @@ def suggestion_answer(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     suggestion = get_object_or_404(Suggestion.objects.select_related("author"), pk=pk)
     access.require(access.can_manage_policy(user))
-    form = AnswerForm(request.POST or None, initial={"response": suggestion.response})
+    form = _answer_form(suggestion, request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.answer_suggestion(suggestion=suggestion, answered_by=user, **form.cleaned_data)
+            services.answer_suggestion(
+                suggestion=suggestion,
+                answered_by=user,
+                expected_version=form.expected_version,
+                **form.field_values(),
+            )
+        except EditConflict:
+            suggestion = get_object_or_404(Suggestion.objects.select_related("author"), pk=pk)
+            form.show_conflict(
+                version=services.suggestion_version(suggestion),
+                current=_answer_form(suggestion),
+            )
+            status = 409
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Answer saved."))
             return redirect("insights:suggestions")
-    return render(
-        request, "insights/suggestion_answer.html", {"suggestion": suggestion, "form": form}
-    )
+    context = {"suggestion": suggestion, "form": form}
+    return render(request, "insights/suggestion_answer.html", context, status=status)
+
+
+def _answer_form(suggestion: Suggestion, data: Any = None) -> AnswerForm:
+    initial = {"response": suggestion.response}
+    if suggestion.answered_at is not None:
+        initial["status"] = suggestion.status
+    return AnswerForm(data, initial=initial, version=services.suggestion_version(suggestion))
