@@ -20,6 +20,7 @@ from huifang.surveys.models import Questionnaire, SurveyInvitation, SurveyLink
 from huifang.surveys.questionnaires import ensure_default_questionnaire
 from huifang.visits.models import Visit
 from tests.factories import ContactFactory, CustomerFactory
+from tests.pages import form_version
 from tests.surveys.conftest import Invite
 
 
@@ -291,9 +292,9 @@ def _formset_post(questionnaire: Questionnaire, **overrides: str) -> dict[str, s
 
 def test_quality_manager_publishes_a_new_version(client: Client, quality: User) -> None:
     base = ensure_default_questionnaire()
-    response = _as(client, quality).post(
-        reverse("surveys:questionnaire_edit", args=["closing"]), _formset_post(base)
-    )
+    page = reverse("surveys:questionnaire_edit", args=["closing"])
+    data = _formset_post(base, version=form_version(_as(client, quality), page))
+    response = client.post(page, data)
     assert response.status_code == 302
     created = Questionnaire.objects.get(phase="closing")
     assert created.number == 1
@@ -374,7 +375,9 @@ def test_questionnaire_edit_ignores_the_blank_extra_question(client: Client, qua
     for field in ("key", "kind", "text_zh", "text_en", "options", "maps_to"):
         data[f"questions-8-{field}"] = ""
     data["questions-0-DELETE"] = "on"
-    response = _as(client, quality).post(reverse("surveys:questionnaire_edit", args=["any"]), data)
+    page = reverse("surveys:questionnaire_edit", args=["any"])
+    data["version"] = form_version(_as(client, quality), page)
+    response = client.post(page, data)
     assert response.status_code == 302
     latest = Questionnaire.objects.get(phase="", number=2)
     assert [q.key for q in latest.questions.all()] == [

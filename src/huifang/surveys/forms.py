@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import StyledFormMixin
 from huifang.core.models import Language
 from huifang.customers.models import Contact
@@ -89,7 +90,7 @@ class InviteForm(forms.Form):
         )
 
 
-class QuestionnaireForm(StyledFormMixin, forms.Form):
+class QuestionnaireForm(VersionedFormMixin, StyledFormMixin, forms.Form):
     title_zh = forms.CharField(label=_("Title (Chinese)"), max_length=200)
     title_en = forms.CharField(label=_("Title (English)"), max_length=200)
     intro_zh = forms.CharField(
@@ -127,6 +128,12 @@ class QuestionForm(StyledFormMixin, forms.Form):
     maps_to = forms.ChoiceField(
         label=_("Stored in feedback as"), choices=FeedbackField.choices, required=False
     )
+
+    def has_changed(self) -> bool:
+        # A <select> always submits one of its options, so the blank extra row would
+        # count as changed (and fail as incomplete) because of its type alone: a row is
+        # new only when something was typed into it.
+        return bool({"key", "text_zh", "text_en", "options"} & set(self.changed_data))
 
     def clean_options(self) -> list[dict[str, Any]]:
         from huifang.core.errors import DomainError

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from huifang.core.concurrency import check_version, version_token
 from huifang.core.errors import DomainError
 from huifang.policy.models import PhaseChoices
 from huifang.surveys.models import FeedbackField, Question, QuestionKind, Questionnaire
@@ -164,8 +165,11 @@ def publish_questionnaire(
     intro_zh: str = "",
     intro_en: str = "",
     change_note: str = "",
+    expected_version: str | None = None,
 ) -> Questionnaire:
-    """The next version of the questionnaire for ``phase`` ("" = any phase)."""
+    """The next version of the questionnaire for ``phase`` ("" = any phase). With
+    ``expected_version`` (the edit page's form) a version published since the page
+    was loaded is not silently replaced by one built on the older version."""
     if phase and phase not in PhaseChoices.values:
         raise DomainError(_("Unknown phase “%(phase)s”.") % {"phase": phase})
     if not title_zh.strip() or not title_en.strip():
@@ -174,6 +178,7 @@ def publish_questionnaire(
     # Lock the phase's versions so two editors cannot both take the same number
     # (the unique constraint would refuse the second anyway).
     existing = Questionnaire.objects.select_for_update().filter(phase=phase)
+    check_version(current=questionnaire_version(phase), expected=expected_version)
     number = (existing.aggregate(top=Max("number"))["top"] or 0) + 1
     questionnaire = Questionnaire.objects.create(
         phase=phase,
@@ -200,6 +205,22 @@ def publish_questionnaire(
         for position, spec in enumerate(questions, start=1)
     )
     return questionnaire
+
+
+def questionnaire_version(phase: str) -> str:
+    """The version of a phase's edit page (see :mod:`huifang.core.concurrency`): the
+    version it starts from, the phase's latest or else the latest for any phase.
+    Versions never change once published, so their id is their content."""
+    for candidate in (phase, ""):
+        latest = (
+            Questionnaire.objects.filter(phase=candidate)
+            .order_by("-number")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if latest is not None:
+            return version_token("questionnaire", phase, latest)
+    return version_token("questionnaire", phase, None)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
 from huifang.policy.models import PhaseChoices
@@ -39,6 +40,7 @@ from huifang.surveys.questionnaires import (
     DEFAULT_TITLE,
     publish_questionnaire,
     question_specs,
+    questionnaire_version,
 )
 from huifang.surveys.services import (
     IssuedLink,
@@ -223,6 +225,7 @@ def questionnaire_edit(request: HttpRequest, phase: str) -> HttpResponse:
     access.require(access.can_manage_policy(user))
     phase_value = PHASE_SLUGS[phase]
     base = current_questionnaire(phase_value)
+    status = 200
     if request.method == "POST":
         form = QuestionnaireForm(request.POST)
         formset = QuestionFormSet(request.POST, prefix="questions")
@@ -234,8 +237,20 @@ def questionnaire_edit(request: HttpRequest, phase: str) -> HttpResponse:
             ]
             try:
                 created = publish_questionnaire(
-                    phase=phase_value, created_by=user, questions=specs, **form.cleaned_data
+                    phase=phase_value,
+                    created_by=user,
+                    questions=specs,
+                    expected_version=form.expected_version,
+                    **form.field_values(),
                 )
+            except EditConflict:
+                # Someone published a version meanwhile: keep this one's input, and
+                # show the title and introduction of the version now current.
+                form.show_conflict(
+                    version=questionnaire_version(phase_value),
+                    current=QuestionnaireForm(initial=QuestionnaireForm.initial_from(base)),
+                )
+                status = 409
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
@@ -249,7 +264,7 @@ def questionnaire_edit(request: HttpRequest, phase: str) -> HttpResponse:
             "title_zh": DEFAULT_TITLE[0],
             "title_en": DEFAULT_TITLE[1],
         }
-        form = QuestionnaireForm(initial=initial)
+        form = QuestionnaireForm(initial=initial, version=questionnaire_version(phase_value))
         formset = QuestionFormSet(
             prefix="questions", initial=[QuestionForm.initial_from(s) for s in specs_from]
         )
@@ -257,4 +272,5 @@ def questionnaire_edit(request: HttpRequest, phase: str) -> HttpResponse:
         request,
         "surveys/questionnaire_edit.html",
         {"form": form, "formset": formset, "phase": phase, "base": base},
+        status=status,
     )
