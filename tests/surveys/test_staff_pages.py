@@ -20,7 +20,7 @@ from huifang.surveys.models import Questionnaire, SurveyInvitation, SurveyLink
 from huifang.surveys.questionnaires import ensure_default_questionnaire
 from huifang.visits.models import Visit
 from tests.factories import ContactFactory, CustomerFactory
-from tests.pages import form_version
+from tests.pages import form_version, loaded
 from tests.surveys.conftest import Invite
 
 
@@ -389,6 +389,18 @@ def test_questionnaire_edit_ignores_the_blank_extra_question(client: Client, qua
         "evaluation",
         "suggestions",
     ]
+
+
+def test_questionnaire_saved_as_the_browser_sends_it_ignores_the_untouched_extra_row(
+    client: Client, quality: User
+) -> None:
+    ensure_default_questionnaire()
+    page = reverse("surveys:questionnaire_edit", args=["closing"])
+    data = loaded(_as(client, quality), page)
+    assert data["questions-8-kind"] == ["rating"]  # a <select> always sends a value
+    response = client.post(page, data)
+    assert response.status_code == 302
+    assert Questionnaire.objects.get(phase="closing").questions.count() == 8
 
 
 def test_questionnaire_edit_starts_from_the_current_questions(
