@@ -104,6 +104,8 @@ class VersionedFormMixin:
     """Adds the hidden ``version`` field (required): the version of the row the form
     was built from. Pass ``version=`` when building the form for display."""
 
+    _errors: Any  # Django's cache of the validation errors
+
     def __init__(self, *args: Any, version: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields[VERSION_FIELD] = forms.CharField(  # type: ignore[attr-defined]
@@ -114,7 +116,7 @@ class VersionedFormMixin:
 
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]
-        errors = self._errors  # type: ignore[attr-defined]
+        errors = self._errors
         if errors and VERSION_FIELD in errors:
             # A hidden field's error would show nowhere: say it for the whole form.
             del errors[VERSION_FIELD]
