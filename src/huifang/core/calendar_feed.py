@@ -80,9 +80,11 @@ def feed_visits(user: User, *, today: datetime.date) -> list[Visit]:
     :data:`PAST_DAYS` days. Cancelled visits drop out, so subscribers see them go."""
     since = today - datetime.timedelta(days=PAST_DAYS)
     return list(
-        my_visits(user)
-        .exclude(status=VisitStatus.CANCELLED)
-        .filter(Q(status__in=[VisitStatus.PLANNED, VisitStatus.SCHEDULED]) | Q(due_date__gte=since))
+        my_visits(
+            user,
+            ~Q(status=VisitStatus.CANCELLED),
+            Q(status__in=[VisitStatus.PLANNED, VisitStatus.SCHEDULED]) | Q(due_date__gte=since),
+        )
         .select_related("project", "project__customer", "owner")
         .order_by("due_date", "pk")[:FEED_LIMIT]
     )
