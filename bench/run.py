@@ -75,6 +75,7 @@ PAGES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 LIMITS = {"page": 1.5, "aggregate": 3.0}
 CHANGE_URL = "/bench/data-changed"
+CHANGE_LOG = "## Change log"
 CEILING_SHARE = 0.25
 PLAN_LIMIT_S, SWEEP_LIMIT_S = 60.0, 30.0
 
@@ -536,7 +537,12 @@ def main() -> None:
         path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     table = markdown(report)
     if not opts.no_markdown:
-        (BENCH / "RESULTS.md").write_text(table)
+        results = BENCH / "RESULTS.md"
+        # The hand-written change log at the end of the file (what changed between
+        # runs, with before/after figures) is kept under the new table.
+        previous = results.read_text() if results.exists() else ""
+        kept = previous[previous.find(CHANGE_LOG) :] if CHANGE_LOG in previous else ""
+        results.write_text(table + ("\n" + kept if kept else ""))
     print(table)
 
 
