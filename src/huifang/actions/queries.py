@@ -15,6 +15,7 @@ from huifang.actions.models import (
     ImprovementAction,
     ImprovementActionQuerySet,
 )
+from huifang.core import dataversion
 from huifang.core.listing import count_rows
 from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from huifang.core.models import User
 
 # Cards shown per board column; the list page shows the rest.
-BOARD_COLUMN_LIMIT = 50
+BOARD_COLUMN_LIMIT = 20
 HOME_ACTION_LIMIT = 10  # shown on the home page, with the total
 
 BOARD_COLUMNS = (
@@ -98,11 +99,14 @@ def action_board(user: User, filters: ActionFilters, *, today: datetime.date) ->
     verified column most recently closed first) and its full count. A fixed number of
     queries: one count, one per column."""
     actions = filter_actions(user, filters, today=today)
-    counts = dict(
-        actions.order_by()
-        .values_list("status")
-        .annotate(total=Count("pk"))
-        .values_list("status", "total")
+    grouped = actions.order_by().values_list("status").annotate(total=Count("pk"))
+    # Grouping every visible action (100,000 for a quality manager) on each view costs
+    # more than the page: the counts are kept until the data changes, keyed by the SQL,
+    # which holds the user's scope and filters.
+    counts: dict[str, int] = dataversion.cached(
+        "actions.board_counts",
+        (str(grouped.query),),
+        lambda: dict(grouped.values_list("status", "total")),
     )
     columns = []
     for status in BOARD_COLUMNS:
