@@ -77,6 +77,33 @@ def test_export_honours_the_list_filters(project: Project, owner: User) -> None:
     assert len(planned) - 1 == project.visits.filter(status="planned").count()
 
 
+def test_visit_export_holds_the_rows_of_a_searched_list(
+    project: Project, owner: User, policy
+) -> None:
+    """The list's project search applies to its export too (the export once ignored it)."""
+    from huifang.projects.services import create_project
+    from tests.factories import CustomerFactory
+
+    create_project(
+        code="P-OTHER",
+        name="Warehouse",
+        customer=CustomerFactory(),
+        manager=owner,
+        status="active",
+        cadence="monthly",
+        planned_start=project.planned_start,
+        planned_end=project.planned_end,
+        policy=policy,
+        members=[],
+        today=project.planned_start,
+    )
+    client = _login(owner)
+    listed = client.get("/visits/?q=ERP&per_page=100").context["page"].paginator.count
+    rows = _xlsx_rows(client.get("/transfer/export/visits.xlsx?q=ERP").content)
+    assert len(rows) - 1 == listed == project.visits.count()
+    assert {row[0] for row in rows[1:]} == {"P-001"}
+
+
 def test_export_unknown_kind_is_404(owner: User) -> None:
     assert _login(owner).get("/transfer/export/users.csv").status_code == 404
 

@@ -21,8 +21,9 @@ from huifang.customers.queries import customer_list, visible_customers
 from huifang.projects.forms import ProjectFilterForm
 from huifang.projects.models import Project
 from huifang.projects.queries import project_departments, project_list, project_managers
+from huifang.visits import queries as visit_queries
 from huifang.visits.forms import VisitFilterForm
-from huifang.visits.models import OPEN_VISIT_STATUSES, RecordStatus, Visit, VisitRecord
+from huifang.visits.models import RecordStatus, Visit, VisitRecord
 
 MAX_EXPORT_ROWS = 50_000
 
@@ -78,24 +79,11 @@ def projects_table(user: User, query: QueryDict) -> Table:
 def filter_visits(user: User, query: QueryDict) -> QuerySet[Visit]:
     """The visit list's filters (the page's own form; invalid values are ignored)."""
     form = VisitFilterForm(query or None, projects=Project.objects.visible_to(user))
-    visits = Visit.objects.visible_to(user).select_related("project__customer", "owner")
     filters: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()
         filters = form.cleaned_data
-    lookups = {
-        "project": "project",
-        "status": "status",
-        "phase": "phase",
-        "owner": "owner",
-        "due_from": "due_date__gte",
-        "due_to": "due_date__lte",
-    }
-    for name, lookup in lookups.items():
-        if filters.get(name):
-            visits = visits.filter(**{lookup: filters[name]})
-    if filters.get("overdue"):
-        visits = visits.filter(status__in=OPEN_VISIT_STATUSES, due_date__lt=timezone.localdate())
+    visits = visit_queries.filter_visits(user, filters, today=timezone.localdate())
     return visits.order_by("due_date", "pk")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -105,3 +106,26 @@ def recent_records(*, user: User, limit: int = HOME_RECENT_RECORDS) -> list[Visi
         .select_related("visit__project", "recorded_by")
         .order_by("-submitted_at", "-pk")[:limit]
     )
+
+
+def filter_visits(user: User, filters: Mapping[str, Any], *, today: datetime.date) -> VisitQuerySet:
+    """The visit list's filters (the cleaned data of ``VisitFilterForm``; missing or
+    empty ones do not filter), over the visits the user may see. The page and its
+    export share it, so an export holds exactly the rows the list shows."""
+    visits = Visit.objects.visible_to(user).select_related("project__customer", "owner")
+    if filters.get("project"):
+        visits = visits.filter(project=filters["project"])
+    if term := (filters.get("q") or "").strip():
+        visits = visits.filter(Q(project__code__icontains=term) | Q(project__name__icontains=term))
+    for name, lookup in (
+        ("status", "status"),
+        ("phase", "phase"),
+        ("owner", "owner"),
+        ("due_from", "due_date__gte"),
+        ("due_to", "due_date__lte"),
+    ):
+        if filters.get(name):
+            visits = visits.filter(**{lookup: filters[name]})
+    if filters.get("overdue"):
+        visits = visits.filter(status__in=OPEN_VISIT_STATUSES, due_date__lt=today)
+    return visits

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -49,6 +49,7 @@ from huifang.visits.models import (
     VisitRecord,
     VisitStatus,
 )
+from huifang.visits.queries import filter_visits
 from huifang.visits.recording import (
     cancel_visit,
     create_adhoc_visit,
@@ -91,32 +92,14 @@ def may_schedule(user: Any, visit: Visit) -> bool:
 def visit_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
     form = VisitFilterForm(request.GET or None, projects=Project.objects.visible_to(user))
-    visits: QuerySet[Visit] = Visit.objects.visible_to(user).select_related(
-        "project__customer", "owner"
-    )
     # Invalid filter values are ignored one by one (and shown on the form); the
     # valid ones still apply.
     filters: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()
         filters = form.cleaned_data
-    if filters.get("project"):
-        visits = visits.filter(project=filters["project"])
-    if term := (filters.get("q") or "").strip():
-        visits = visits.filter(Q(project__code__icontains=term) | Q(project__name__icontains=term))
-    if filters.get("status"):
-        visits = visits.filter(status=filters["status"])
-    if filters.get("phase"):
-        visits = visits.filter(phase=filters["phase"])
-    if filters.get("owner"):
-        visits = visits.filter(owner=filters["owner"])
-    if filters.get("due_from"):
-        visits = visits.filter(due_date__gte=filters["due_from"])
-    if filters.get("due_to"):
-        visits = visits.filter(due_date__lte=filters["due_to"])
     today = timezone.localdate()
-    if filters.get("overdue"):
-        visits = visits.filter(status__in=OPEN_VISIT_STATUSES, due_date__lt=today)
+    visits = filter_visits(user, filters, today=today)
     visits, sorting = sort_queryset(request, visits, allowed=SORTS, default="due")
     page = paginate(request, visits)
     rows = [(visit, visit.days_late(today)) for visit in page.object_list]
