@@ -2,17 +2,72 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# The dates a person can mean. Python's calendar ends at years 1 and 9999, where
+# converting a time to UTC or planning a visit 30 days later overflows: a server error
+# for a typo. Refused in the form, next to the field.
+EARLIEST_DATE = datetime.date(1900, 1, 1)
+LATEST_DATE = datetime.date(2999, 12, 31)
+
+
+def validate_plausible_date(value: datetime.date) -> None:
+    day = value.date() if isinstance(value, datetime.datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValidationError(
+            _("Enter a date between %(earliest)s and %(latest)s."),
+            code="date_range",
+            params={"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+        )
+
+
+# The largest id a database column holds. SQLite cannot even compare with a larger
+# integer: Django's check of a multiple choice (``pk__in``) raised OverflowError there.
+LARGEST_ID = 2**63 - 1
+
+
+def _refuse_huge_ids(field: forms.ModelMultipleChoiceField) -> None:
+    clean = field.clean
+
+    def checked_clean(value: Any) -> Any:
+        for pk in value if isinstance(value, list | tuple) else []:
+            text = str(pk).strip().lstrip("+-")
+            # (A string of 20 digits or more is too large; int() of a very long one fails.)
+            if text.isdigit() and (len(text) >= 20 or int(text) > LARGEST_ID):
+                raise ValidationError(
+                    field.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return clean(value)
+
+    field.clean = checked_clean  # type: ignore[method-assign]
+
+
+def guard_fields(fields: dict[str, forms.Field]) -> None:
+    """Refuse, as field errors, the input a field would pass on to the database to fail
+    there: dates no one can mean and ids no table can hold."""
+    for field in fields.values():
+        temporal = isinstance(field, forms.DateField | forms.DateTimeField)
+        if temporal and validate_plausible_date not in field.validators:
+            field.validators.append(validate_plausible_date)
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            _refuse_huge_ids(field)
 
 
 class StyledFormMixin:
     """Adds Bootstrap classes to widgets (and ``is-invalid`` to fields with errors), so
-    templates render any form with ``includes/_form_fields.html``."""
+    templates render any form with ``includes/_form_fields.html``, and refuses dates no
+    one can mean and ids no table can hold (:func:`guard_fields`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        guard_fields(self.fields)  # type: ignore[attr-defined]
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import StyledFormMixin
+from huifang.core.forms import StyledFormMixin, guard_fields
 from huifang.core.models import Language
 from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices
@@ -88,6 +88,7 @@ class InviteForm(forms.Form):
         field.queryset = Contact.objects.filter(customer_id=customer_id).order_by(
             "-is_primary", "name"
         )
+        guard_fields(self.fields)
 
 
 class QuestionnaireForm(VersionedFormMixin, StyledFormMixin, forms.Form):
