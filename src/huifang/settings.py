@@ -265,6 +265,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 # X-Forwarded-For; without proxies it is REMOTE_ADDR (nothing a client can forge).
 HUIFANG_TRUSTED_PROXY_COUNT = env_int("HUIFANG_TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "huifang.core.security.client_ip"
+AXES_USERNAME_CALLABLE = "huifang.core.security.login_username"
 AXES_VERBOSE = False
 # The API's bearer tokens: after this many 401 answers to one address within the
 # cool-off time, its bearer requests get 429 until the time is over.

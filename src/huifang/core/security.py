@@ -37,6 +37,21 @@ def client_ip(request: HttpRequest) -> str | None:
     return forwarded[-proxies]
 
 
+# django-axes keeps the username of every failed login in 255-character columns.
+AXES_USERNAME_LENGTH = 255
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The username a login attempt is counted under (django-axes' AXES_USERNAME_CALLABLE):
+    the one typed, cut to the length axes can store. Django's login form does not check
+    the username's length, so a longer one reached axes' INSERT, a server error on
+    PostgreSQL; no account has a name that long (150 at most), so the cut name counts
+    for nobody else."""
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    username = source.get(getattr(settings, "AXES_USERNAME_FORM_FIELD", "username"))
+    return username[:AXES_USERNAME_LENGTH] if isinstance(username, str) else username
+
+
 def lockout_response(
     request: HttpRequest,
     original_response: HttpResponse | None = None,
