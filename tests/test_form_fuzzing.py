@@ -335,7 +335,8 @@ def hostile_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     for _row in range(draw(st.integers(min_value=1, max_value=3))):
         row = dict(GOOD_ROW)
         for column in draw(st.sets(st.sampled_from(ALL_COLUMNS), max_size=3)):
-            row[column] = draw(cell)
+            dated = column.endswith(("_start", "_end"))
+            row[column] = draw(st.one_of(st.sampled_from(DATES), cell) if dated else cell)
         rows.append(row)
     return rows
 
@@ -1043,3 +1044,23 @@ def test_meeting_with_an_attendee_id_beyond_64_bits_is_refused(world: World) -> 
     response, changed = _submit(world, "insights:meeting_create", attendees=[huge])
     assert (response.status_code, changed) == (200, [])
     assert response.context["form"].errors["attendees"] == [f"“{huge}” is not a valid value."]
+
+
+@pytest.mark.parametrize(
+    ("column", "day"), [("planned_end", "9999-12-31"), ("planned_start", "0001-01-01")]
+)
+def test_import_of_a_project_at_the_end_of_the_calendar_is_refused_in_its_row(
+    world: World, column: str, day: str
+) -> None:
+    """Planning up to 9999-12-31 overflowed (a server error); from year 1 it planned
+    two thousand years of visits."""
+    rows = [{**GOOD_ROW, column: day}]
+    response, changed = _post(
+        _client(world, "owner"),
+        reverse("transfer:preview"),
+        {"kind": "projects", "file": Upload("projects.csv", as_csv(rows))},
+    )
+    assert (response.status_code, changed) == (200, [])
+    assert [row.errors for row in response.context["report"].rows] == [
+        [f"{column}: enter a date between 1900-01-01 and 2999-12-31."]
+    ]

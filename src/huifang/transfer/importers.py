@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from huifang.core import access
 from huifang.core.errors import DomainError
+from huifang.core.forms import EARLIEST_DATE, LATEST_DATE
 from huifang.core.models import Language, User
 from huifang.customers import services as customer_services
 from huifang.customers.models import ContactChannel, Customer
@@ -137,16 +138,28 @@ def _date(row: dict[str, Any], name: str) -> datetime.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip().replace("/", "-"))
-    except ValueError as error:
+        day = value.date()
+    elif isinstance(value, datetime.date):
+        day = value
+    else:
+        try:
+            day = datetime.date.fromisoformat(str(value).strip().replace("/", "-"))
+        except ValueError as error:
+            raise DomainError(
+                _("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).")
+                % {"column": name, "value": value}
+            ) from error
+    # As on the pages (core.forms): planning from year 1 or up to 9999 overflows.
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise DomainError(
-            _("%(column)s: “%(value)s” is not a date (YYYY-MM-DD).")
-            % {"column": name, "value": value}
-        ) from error
+            _("%(column)s: enter a date between %(earliest)s and %(latest)s.")
+            % {
+                "column": name,
+                "earliest": EARLIEST_DATE.isoformat(),
+                "latest": LATEST_DATE.isoformat(),
+            }
+        )
+    return day
 
 
 def _choice(row: dict[str, Any], name: str, choices: Any, default: str) -> str:
