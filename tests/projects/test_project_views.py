@@ -517,6 +517,25 @@ def test_project_resume_of_active_project_shows_error(project: Project, owner: U
     ]
 
 
+def test_hold_refused_after_a_cancel_meanwhile_says_so(project: Project, owner: User) -> None:
+    """The hold section is gone from a cancelled project's page, but the refusal must
+    still be on the page the manager gets back."""
+    client = client_for(owner)
+    stale = page_version(client, project)
+    client.post(reverse("projects:cancel", args=[project.pk]), {"cancel-version": stale})
+    response = client.post(
+        reverse("projects:hold", args=[project.pk]),
+        {"hold-reason": "Customer audit", "hold-version": stale},
+    )
+    assert response.status_code in (400, 409)
+    assert b'data-testid="hold"' not in response.content
+    shown = response.context["status_errors"]
+    assert len(shown) == 1
+    assert str(shown[0]) in response.content.decode()
+    project.refresh_from_db()
+    assert project.status == "cancelled"
+
+
 def test_project_complete_needs_a_date(project: Project, owner: User) -> None:
     client = client_for(owner)
     version = page_version(client, project)

@@ -211,6 +211,14 @@ def _refused(
     version = services.project_version(project)
     form = _edit_form(request, project, None, version)
     context = _edit_context(project, form, version=version, **forms)
+    # A status button whose section the page no longer shows (the project was resumed
+    # or cancelled meanwhile) would carry its error out of sight: show it above them.
+    context["status_errors"] = [
+        error
+        for name, submitted in forms.items()
+        if not context.get(f"can_{name.removesuffix('_form')}")
+        for error in submitted.non_field_errors()
+    ]
     return render(request, "projects/project_form.html", context, status=status)
 
 

@@ -99,8 +99,9 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         filters = form.cleaned_data
     today = timezone.localdate()
-    visits = filter_visits(user, filters, today=today)
-    visits, sorting = sort_queryset(request, visits, allowed=SORTS, default="due")
+    visits, sorting = sort_queryset(
+        request, filter_visits(user, filters, today=today), allowed=SORTS, default="due"
+    )
     page = paginate(request, visits)
     rows = [(visit, visit.days_late(today)) for visit in page.object_list]
     context = {"form": form, "page": page, "rows": rows, "sorting": sorting, "today": today}
