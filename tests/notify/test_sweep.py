@@ -15,8 +15,8 @@ from huifang.core.models import User
 from huifang.notify.models import Kind, Notification
 from huifang.notify.sweep import run_sweep
 from huifang.projects.models import Project
+from huifang.visits.lifecycle import cancel_visit
 from huifang.visits.models import Visit, VisitStatus
-from huifang.visits.recording import cancel_visit
 from tests.notify.conftest import local
 
 ZONES = ["Asia/Shanghai", "America/New_York"]

@@ -20,17 +20,19 @@ from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
 from huifang.projects.services import create_project
-from huifang.visits.models import Feedback, Problem, Visit, VisitRecord, VisitStatus
-from huifang.visits.recording import (
-    amend_visit_record,
+from huifang.visits.lifecycle import (
     cancel_visit,
     create_adhoc_visit,
     mark_visit_missed,
-    planned_percent,
     reassign_visit,
+    schedule_visit,
+)
+from huifang.visits.models import Feedback, Problem, Visit, VisitRecord, VisitStatus
+from huifang.visits.recording import (
+    amend_visit_record,
+    planned_percent,
     save_visit_record,
     schedule_variance_days,
-    schedule_visit,
     submit_visit_record,
 )
 from tests.factories import ContactFactory, CustomerFactory

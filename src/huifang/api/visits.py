@@ -33,7 +33,7 @@ from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices
 from huifang.projects.models import Project
 from huifang.projects.queries import assignable_members
-from huifang.visits import recording
+from huifang.visits import lifecycle
 from huifang.visits.models import OPEN_VISIT_STATUSES, Visit, VisitForm, VisitStatus
 from huifang.visits.views import may_schedule
 
@@ -129,7 +129,7 @@ def create_adhoc_visit(request: HttpRequest, response: HttpResponse, payload: Ad
     project = get_visible(Project.objects.visible_to(user), payload.project_id)
     access.require(access.can_manage_project(user, project))
     owner = pick_user(assignable_members(), payload.owner_id, "owner_id")
-    visit = recording.create_adhoc_visit(
+    visit = lifecycle.create_adhoc_visit(
         project=project, due_date=payload.due_date, owner=owner, phase=payload.phase.value
     )
     return Status(201, _answer(response, visit))
@@ -154,7 +154,7 @@ def update_visit(
     owner = pick_user(assignable_members(), payload.owner_id, "owner_id")
     with transaction.atomic():
         locked = _locked(visit, if_match, required=True)
-        recording.reassign_visit(visit=locked, owner=owner)
+        lifecycle.reassign_visit(visit=locked, owner=owner)
     return _answer(response, visit)
 
 
@@ -180,7 +180,7 @@ def schedule_visit(
         scheduled_at = timezone.make_aware(scheduled_at)
     with transaction.atomic():
         locked = _locked(visit, if_match, required=False)
-        recording.schedule_visit(
+        lifecycle.schedule_visit(
             visit=locked,
             scheduled_at=scheduled_at,
             form=payload.form.value,
@@ -203,5 +203,5 @@ def cancel_visit(
     access.require(access.can_manage_project(caller(request), visit.project))
     with transaction.atomic():
         locked = _locked(visit, if_match, required=False)
-        recording.cancel_visit(visit=locked, reason=payload.reason)
+        lifecycle.cancel_visit(visit=locked, reason=payload.reason)
     return _answer(response, visit)

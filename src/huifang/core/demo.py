@@ -56,15 +56,9 @@ from huifang.projects.services import (
 from huifang.surveys.models import SurveyInvitation
 from huifang.surveys.questionnaires import ensure_default_questionnaire
 from huifang.surveys.services import submit_survey_response
+from huifang.visits.lifecycle import create_adhoc_visit, mark_visit_missed, schedule_visit
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
-from huifang.visits.recording import (
-    create_adhoc_visit,
-    mark_visit_missed,
-    planned_percent,
-    save_visit_record,
-    schedule_visit,
-    submit_visit_record,
-)
+from huifang.visits.recording import planned_percent, save_visit_record, submit_visit_record
 
 SEED = 20240917
 DEFAULT_DEMO_PASSWORD = "huifang-demo"  # noqa: S105 - the documented demo login

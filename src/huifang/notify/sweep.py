@@ -25,8 +25,8 @@ from huifang.notify.services import notify, requeue_deliveries
 from huifang.policy.models import PolicyVersion
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
+from huifang.visits.lifecycle import mark_visit_missed
 from huifang.visits.models import Visit, VisitStatus
-from huifang.visits.recording import mark_visit_missed
 
 LIVE_PROJECT_STATUSES = (
     ProjectStatusChoices.PLANNED,

@@ -1,6 +1,6 @@
 """Admin for visits and what they found: records, amendments, problems, feedback.
 
-Visits change through the recording services: adding one here makes an ad-hoc
+Visits change through the services (:mod:`huifang.visits.lifecycle`): adding one here makes an ad-hoc
 visit, changing one (re)schedules it, and "Mark missed" is an action. Their plan
 (window, due date, sequence) is the planner's and their outcome the record's, so
 those fields are read-only. Records are written only on the record pages (a draft
@@ -28,6 +28,7 @@ from huifang.core.admin import ReadOnlyAdminMixin, ServiceModelAdmin, acting_use
 from huifang.core.errors import DomainError
 from huifang.projects.models import Project
 from huifang.visits.attachments import add_attachment, delete_attachment
+from huifang.visits.lifecycle import create_adhoc_visit, mark_visit_missed, schedule_visit
 from huifang.visits.models import (
     OPEN_VISIT_STATUSES,
     Attachment,
@@ -40,7 +41,6 @@ from huifang.visits.models import (
     VisitRecord,
     VisitStatus,
 )
-from huifang.visits.recording import create_adhoc_visit, mark_visit_missed, schedule_visit
 
 
 class OverdueVisitFilter(admin.SimpleListFilter):

@@ -1,5 +1,5 @@
-"""Every write to a visit after planning: scheduling it, recording what it found,
-submitting and amending the record, and the other ways a visit ends.
+"""Recording what a visit found: saving the draft record, submitting and amending it.
+Scheduling, reassigning, cancelling and ad-hoc visits are :mod:`huifang.visits.lifecycle`.
 
 A record is a draft until it is submitted; drafts may be saved any number of times
 and each save replaces the record's problems, feedback and new actions with what the
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -36,16 +36,13 @@ from huifang.actions.services import (
     create_action,
     verify_action,
 )
-from huifang.core.concurrency import check_version, lock_at_version, row_version
+from huifang.core.concurrency import check_version, row_version
 from huifang.core.errors import DomainError
 from huifang.core.history import record_change
-from huifang.customers.models import Contact
-from huifang.policy.models import PhaseChoices
 from huifang.policy.queries import version_in_force
-from huifang.projects.models import Project, ProjectStatusChoices
+from huifang.projects.models import Project
 from huifang.surveys.services import invite_after_visit
 from huifang.visits.models import (
-    OPEN_VISIT_STATUSES,
     Feedback,
     FeedbackSource,
     Problem,
@@ -57,7 +54,6 @@ from huifang.visits.models import (
     ScheduleStatus,
     Severity,
     Visit,
-    VisitForm,
     VisitRecord,
     VisitStatus,
 )
@@ -154,7 +150,8 @@ def _visit_day(visit: Visit) -> datetime.date:
 # --- Validation ------------------------------------------------------------------------
 
 
-def _choice(value: Any, choices: type[Any], label: str) -> str:
+def checked_choice(value: Any, choices: type[Any], label: str) -> str:
+    """``value`` if it is one of ``choices`` (a TextChoices), else a DomainError."""
     if value not in choices.values:
         raise DomainError(
             _("“%(value)s” is not a valid %(field)s.") % {"value": value, "field": label}
@@ -184,7 +181,7 @@ def _clean_fields(visit: Visit, fields: dict[str, Any]) -> dict[str, Any]:
         if name in cleaned:
             cleaned[name] = (cleaned[name] or "").strip()
     if cleaned.get("schedule_status"):
-        _choice(cleaned["schedule_status"], ScheduleStatus, _("schedule status"))
+        checked_choice(cleaned["schedule_status"], ScheduleStatus, _("schedule status"))
     elif "schedule_status" in cleaned:
         cleaned["schedule_status"] = ""
     percent = cleaned.get("percent_complete")
@@ -226,13 +223,19 @@ def _new_problems(
             Problem(
                 project=project,
                 record=record,
-                category=_choice(spec.get("category"), ProblemCategory, _("problem category")),
-                severity=_choice(spec.get("severity", Severity.MEDIUM), Severity, _("severity")),
+                category=checked_choice(
+                    spec.get("category"), ProblemCategory, _("problem category")
+                ),
+                severity=checked_choice(
+                    spec.get("severity", Severity.MEDIUM), Severity, _("severity")
+                ),
                 description=description,
-                raised_by=_choice(
+                raised_by=checked_choice(
                     spec.get("raised_by", RaisedBy.CUSTOMER), RaisedBy, _("raised by")
                 ),
-                status=_choice(spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")),
+                status=checked_choice(
+                    spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")
+                ),
                 resolution=(spec.get("resolution") or "").strip(),
             )
         )
@@ -583,154 +586,3 @@ def amend_visit_record(
         record=locked, reason=reason, changes=diff, amended_by=amended_by
     )
     return locked
-
-
-# --- The visit's other outcomes ----------------------------------------------------------
-
-
-# What the schedule, cancel and reassign pages show and change.
-VISIT_EDITED_FIELDS = ("status", "due_date", "scheduled_at", "form", "owner", "cancel_reason")
-
-
-def visit_version(visit: Visit) -> str:
-    """The version a visit's planning pages carry (see :mod:`huifang.core.concurrency`)."""
-    contacts = visit.contacts.values_list("pk", flat=True)
-    participants = visit.participants.values_list("pk", flat=True)
-    return row_version(
-        visit, fields=VISIT_EDITED_FIELDS, extra=[sorted(contacts), sorted(participants)]
-    )
-
-
-def _claim_visit(
-    visit: Visit,
-    statuses: Iterable[str],
-    message: str,
-    expected_version: str | None = None,
-    **changes: Any,
-) -> Visit:
-    if expected_version is not None:
-        lock_at_version(Visit.objects, visit.pk, expected=expected_version, version=visit_version)
-    updated = Visit.objects.filter(pk=visit.pk, status__in=list(statuses)).update(
-        updated_at=timezone.now(), **changes
-    )
-    if not updated:
-        raise DomainError(message)
-    visit.refresh_from_db()
-    record_change(visit)
-    return visit
-
-
-@transaction.atomic
-def mark_visit_missed(*, visit: Visit, today: datetime.date | None = None) -> Visit:
-    """The visit did not take place in time (the nightly sweep, or a person).
-    ``today`` lets a catching-up sweep speak for the day it runs for."""
-    if visit.due_date >= (today or timezone.localdate()):
-        raise DomainError(_("A visit cannot be missed before its due date has passed."))
-    return _claim_visit(
-        visit,
-        OPEN_VISIT_STATUSES,
-        _("Only a planned or scheduled visit can be marked missed."),
-        status=VisitStatus.MISSED,
-    )
-
-
-@transaction.atomic
-def cancel_visit(*, visit: Visit, reason: str, expected_version: str | None = None) -> Visit:
-    """Call a visit off, saying why; a visit already done stays done."""
-    reason = reason.strip()
-    if not reason:
-        raise DomainError(_("Say why the visit is cancelled."))
-    return _claim_visit(
-        visit,
-        [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
-        _("A visit that is done or already cancelled cannot be cancelled."),
-        expected_version,
-        status=VisitStatus.CANCELLED,
-        cancel_reason=reason[:300],
-    )
-
-
-@transaction.atomic
-def schedule_visit(
-    *,
-    visit: Visit,
-    scheduled_at: datetime.datetime,
-    form: str,
-    owner: User | None = None,
-    contacts: Iterable[Contact] = (),
-    participants: Iterable[User] = (),
-    expected_version: str | None = None,
-) -> Visit:
-    """Fix (or move) the appointment: when, in what form, with whom.
-
-    Without ``contacts`` the visit keeps its contacts, or else invites the project's
-    default visit contacts. A new
-    ``owner`` and every participant must be on the project's team.
-    """
-    if scheduled_at is None:
-        raise DomainError(_("Choose when the visit takes place."))
-    _choice(form, VisitForm, _("visit form"))
-    project = visit.project
-    people = list(participants)
-    for person in people if owner is None else [owner, *people]:
-        check_on_project_team(project=project, user=person)
-    # Rescheduling keeps whom the visit was already arranged with.
-    invited = list(contacts) or list(visit.contacts.all()) or list(project.default_contacts.all())
-    if any(contact.customer_id != project.customer_id for contact in invited):
-        raise DomainError(_("Visit contacts must belong to the project's customer."))
-    changes: dict[str, Any] = {
-        "status": VisitStatus.SCHEDULED,
-        "scheduled_at": scheduled_at,
-        "form": form,
-    }
-    if owner is not None:
-        changes["owner"] = owner
-    visit = _claim_visit(
-        visit,
-        OPEN_VISIT_STATUSES,
-        _("Only a planned or scheduled visit can be scheduled."),
-        expected_version,
-        **changes,
-    )
-    visit.contacts.set(invited)
-    visit.participants.set(people)
-    return visit
-
-
-@transaction.atomic
-def reassign_visit(*, visit: Visit, owner: User, expected_version: str | None = None) -> Visit:
-    """Hand a visit that still has to happen to another member of the team."""
-    check_on_project_team(project=visit.project, user=owner)
-    return _claim_visit(
-        visit,
-        [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
-        _("A visit that is done or cancelled cannot be reassigned."),
-        expected_version,
-        owner=owner,
-    )
-
-
-@transaction.atomic
-def create_adhoc_visit(
-    *,
-    project: Project,
-    due_date: datetime.date,
-    owner: User,
-    phase: str = PhaseChoices.ONGOING,
-) -> Visit:
-    """An extra visit outside the plan (临时回访). Planning never touches it."""
-    _choice(phase, PhaseChoices, _("phase"))
-    if project.status == ProjectStatusChoices.CANCELLED:
-        raise DomainError(_("A cancelled project gets no more visits."))
-    check_on_project_team(project=project, user=owner)
-    visit = Visit.objects.create(
-        project=project,
-        phase=phase,
-        sequence=None,
-        is_adhoc=True,
-        window_start=due_date,
-        due_date=due_date,
-        owner=owner,
-    )
-    visit.contacts.set(list(project.default_contacts.all()))
-    return visit

@@ -3,7 +3,8 @@ reassign), recording it, amending the record, and its attachments.
 
 Every view loads the visit through ``visible_to(user)`` (outsiders get 404) and asks
 :mod:`huifang.core.access` for the right (403 otherwise); writes go through the
-services in :mod:`huifang.visits.recording` and :mod:`huifang.visits.attachments`.
+services in :mod:`huifang.visits.lifecycle`, :mod:`huifang.visits.recording` and
+:mod:`huifang.visits.attachments`.
 
 Who may schedule: the project's managers (``can_manage_project``) and, for their own
 visit, the visit's owner, who may fix the appointment (time, form, contacts,
@@ -41,6 +42,13 @@ from huifang.visits.forms import (
     ScheduleForm,
     VisitFilterForm,
 )
+from huifang.visits.lifecycle import (
+    cancel_visit,
+    create_adhoc_visit,
+    reassign_visit,
+    schedule_visit,
+    visit_version,
+)
 from huifang.visits.models import (
     OPEN_VISIT_STATUSES,
     Attachment,
@@ -50,13 +58,6 @@ from huifang.visits.models import (
     VisitStatus,
 )
 from huifang.visits.queries import filter_visits
-from huifang.visits.recording import (
-    cancel_visit,
-    create_adhoc_visit,
-    reassign_visit,
-    schedule_visit,
-    visit_version,
-)
 
 SORTS: dict[str, tuple[str, ...] | str] = {
     "due": ("due_date",),
