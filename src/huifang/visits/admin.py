@@ -1,9 +1,9 @@
 """Admin for visits and what they found: records, amendments, problems, feedback.
 
-Visits change through the services (:mod:`huifang.visits.lifecycle`): adding one here makes an ad-hoc
-visit, changing one (re)schedules it, and "Mark missed" is an action. Their plan
-(window, due date, sequence) is the planner's and their outcome the record's, so
-those fields are read-only. Records are written only on the record pages (a draft
+Visits change through the services (:mod:`huifang.visits.lifecycle`): adding one here
+makes an ad-hoc visit, changing one (re)schedules it, and "Mark missed" is an action.
+Their plan (window, due date, sequence) is the planner's and their outcome the
+record's, so those fields are read-only. Records are written only on the record pages (a draft
 save replaces its problems, feedback and actions together; submitting archives it;
 corrections are amendments), so records, amendments and verdicts are read-only
 here. A problem's follow-up (status, resolution) stays editable after submission;
