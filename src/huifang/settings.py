@@ -95,23 +95,39 @@ WSGI_APPLICATION = "huifang.wsgi.application"
 
 # Widgets rendered in Python with Django's markup (core/form_renderer.py): fast <select>s.
 FORM_RENDERER = "huifang.core.form_renderer.FastWidgetRenderer"
+_CONTEXT_PROCESSORS = [
+    "django.template.context_processors.request",
+    "django.contrib.auth.context_processors.auth",
+    "django.contrib.messages.context_processors.messages",
+    "django.template.context_processors.i18n",
+    "huifang.core.navigation.navigation",
+    "huifang.notify.context_processors.unread_notifications",
+]
+# Pages and e-mails are Jinja2 templates in each app's jinja2/ folder (why: see
+# core/templating.py); Django's engine stays for the admin.
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "NAME": "jinja2",
+        "BACKEND": "huifang.core.templating.Jinja2Templates",
+        "DIRS": [BASE_DIR / "jinja2"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "context_processors": [
-                "django.template.context_processors.request",
-                "django.contrib.auth.context_processors.auth",
-                "django.contrib.messages.context_processors.messages",
-                "django.template.context_processors.i18n",
-                "huifang.core.navigation.navigation",
-                "huifang.notify.context_processors.unread_notifications",
-            ],
+            "environment": "huifang.core.templating.environment",
+            "context_processors": _CONTEXT_PROCESSORS,
         },
     },
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": _CONTEXT_PROCESSORS},
+    },
 ]
+
+# Filters that apps add to the template environment (name: dotted path).
+HUIFANG_TEMPLATE_FILTERS = {
+    "metric_value": "huifang.insights.filters.metric_value",
+    "percent": "huifang.insights.filters.percent",
+}
 
 # --- Database -------------------------------------------------------------------------
 # SQLite is the embedded default. WAL lets readers run beside the one writer,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
+from huifang.core.choices import ChoiceLabels
 from huifang.projects.models import Project
 from huifang.visits.models import Feedback, Problem, VisitRecord
 
@@ -55,7 +56,7 @@ class ImprovementActionQuerySet(models.QuerySet["ImprovementAction"]):
         return self.open().filter(due_date__lt=today)
 
 
-class ImprovementAction(models.Model):
+class ImprovementAction(ChoiceLabels):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="actions", verbose_name=_("project")
     )
@@ -150,7 +151,7 @@ class VerificationResult(models.TextChoices):
     NOT_YET = "not_yet", _("Not yet verifiable")
 
 
-class ActionVerification(models.Model):
+class ActionVerification(ChoiceLabels):
     """A later visit's verdict on an action (四: 在后续回访中对改进效果进行评估和验证)."""
 
     action = models.ForeignKey(

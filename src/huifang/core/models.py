@@ -7,6 +7,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.choices import ChoiceLabels
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
@@ -21,7 +23,7 @@ class Language(models.TextChoices):
     EN = "en", "English"
 
 
-class User(AbstractUser):
+class User(ChoiceLabels, AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     display_name = models.CharField(_("display name"), max_length=80, blank=True)
     department = models.CharField(_("department"), max_length=80, blank=True)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
+from huifang.core.choices import ChoiceLabels
 from huifang.customers.models import Contact, Customer
 from huifang.policy.models import Policy
 from huifang.visits.scheduling import Cadence, ProjectStatus
@@ -37,7 +38,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         return self.filter(project_scope(user))
 
 
-class Project(models.Model):
+class Project(ChoiceLabels):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     customer = models.ForeignKey(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
+from huifang.core.choices import ChoiceLabels
 from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices, PolicyVersion
 from huifang.projects.models import Project
@@ -50,7 +51,7 @@ class VisitQuerySet(models.QuerySet["Visit"]):
         return self.open().filter(due_date__lt=today)
 
 
-class Visit(models.Model):
+class Visit(ChoiceLabels):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="visits", verbose_name=_("project")
     )
@@ -175,7 +176,7 @@ class VisitRecordQuerySet(models.QuerySet["VisitRecord"]):
 _percent = [MinValueValidator(0), MaxValueValidator(100)]
 
 
-class VisitRecord(models.Model):
+class VisitRecord(ChoiceLabels):
     """What a visit found. Submitted records are archived read-only; corrections are
     amendments with a reason (:class:`RecordAmendment`)."""
 
@@ -303,7 +304,7 @@ class ProblemQuerySet(models.QuerySet["Problem"]):
         return self.filter(project_scope(user, "project"))
 
 
-class Problem(models.Model):
+class Problem(ChoiceLabels):
     """A problem or difficulty (问题与困难) found at a visit."""
 
     project = models.ForeignKey(
@@ -366,7 +367,7 @@ class FeedbackQuerySet(models.QuerySet["Feedback"]):
         return self.filter(project_scope(user, "project"))
 
 
-class Feedback(models.Model):
+class Feedback(ChoiceLabels):
     """The customer's own view (客户反馈), from a visit or a survey response."""
 
     project = models.ForeignKey(
