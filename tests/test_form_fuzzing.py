@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import markupsafe
 import pytest
 from django.apps import apps
 from django.contrib.messages import constants as message_levels
@@ -747,6 +748,11 @@ def find_target(client: Client, world: World, name: str) -> Target:
     return Target(url=f"{url}?{form.query}" if form.query else url, form=form)
 
 
+def _shown(text: str, body: str) -> bool:
+    """``text`` is on the page, escaped by Django (form widgets) or MarkupSafe (pages)."""
+    return escape(text) in body or str(markupsafe.escape(text)) in body
+
+
 # --- Judging an answer ------------------------------------------------------------------
 
 
@@ -771,7 +777,9 @@ def form_errors(response: Any) -> list[str]:
     contexts: list[Any] = list(context) if isinstance(context, ContextList) else [context]
     found: list[Any] = []
     for each in contexts:
-        for layer in each.dicts:
+        # A page's context is a dict (Jinja2); a form widget's is Django's Context.
+        layers = each.dicts if hasattr(each, "dicts") else [each]
+        for layer in layers:
             for value in layer.values():
                 _forms_in(value, found)
     errors: list[str] = []
@@ -805,7 +813,7 @@ def verdict(spec: Fuzz, response: Any, changed: list[str]) -> str:
         errors = form_errors(response)
     if errors:
         body = response.content.decode()
-        unshown = [error for error in errors if escape(error) not in body]
+        unshown = [error for error in errors if not _shown(error, body)]
         if status not in (200, 400, 409):
             return f"form errors answered with {status}"
         if changed:
@@ -969,7 +977,7 @@ def _submit(world: World, name: str, **changes: Any) -> tuple[Any, list[str]]:
 
 
 def _shows(response: Any, text: str) -> bool:
-    return escape(text) in response.content.decode()
+    return _shown(text, response.content.decode())
 
 
 def test_record_form_says_so_when_a_measure_row_id_is_not_a_number(world: World) -> None:
