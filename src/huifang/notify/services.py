@@ -8,6 +8,7 @@ import datetime
 import logging
 import os
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.utils import timezone, translation
 from huifang.core.concurrency import lock_at_version, row_version, version_token
 from huifang.core.models import User
 from huifang.notify import channels
-from huifang.notify.messages import build_message
+from huifang.notify.messages import Message, build_message
 from huifang.notify.models import (
     Channel,
     Delivery,
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # Kinds a person can switch off entirely (reminders about their own work cannot be).
 OPTIONAL_KINDS = {Kind.WEEKLY_DIGEST}
+PREFERENCE_FIELDS = ("email", "webhook", "weekly_digest")
 
 
 def _lease() -> datetime.timedelta:
@@ -59,6 +61,185 @@ def idempotency_key(
     return f"{kind}:{subject_type.pk}:{subject_id}:{recipient_id}:{occasion}"[:255]
 
 
+@dataclass(frozen=True)
+class NotifyRequest:
+    """One notification to create: ``recipient`` told about ``subject`` on ``occasion``
+    (the arguments of :func:`notify`, for :func:`notify_many`)."""
+
+    recipient: User
+    kind: str
+    subject: models.Model
+    occasion: str
+    context: dict[str, Any] | None = None
+    project: Any = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A request that passed every check: the recipient is active, wants this kind,
+    and no notification with its key existed when we looked."""
+
+    request: NotifyRequest
+    preference: NotificationPreference
+    subject_type: ContentType
+    key: str
+
+
+def _preferences(requests: list[NotifyRequest]) -> dict[int, NotificationPreference]:
+    """The stored preference (or the defaults) of every recipient that is active now,
+    in one query; a recipient deactivated (or deleted) since it was loaded is absent."""
+    fields = (
+        "notification_preference__pk",
+        *(f"notification_preference__{n}" for n in PREFERENCE_FIELDS),
+    )
+    rows = User.objects.filter(
+        pk__in={request.recipient.pk for request in requests}, is_active=True
+    ).values_list("pk", *fields)
+    preferences = {}
+    for user_id, stored, *choices in rows:
+        preference = NotificationPreference(user_id=user_id)
+        if stored is not None:
+            preference.pk = stored
+            for name, value in zip(PREFERENCE_FIELDS, choices, strict=True):
+                setattr(preference, name, value)
+        preferences[user_id] = preference
+    return preferences
+
+
+def _prepare(requests: list[NotifyRequest]) -> list[_Prepared]:
+    """The requests still to be created: two queries however many there are."""
+    requests = [r for r in requests if r.recipient.is_active]
+    if not requests:
+        return []
+    preferences = _preferences(requests)
+    candidates: dict[str, _Prepared] = {}
+    for request in requests:
+        preference = preferences.get(request.recipient.pk)
+        if preference is None:
+            continue
+        if request.kind == Kind.WEEKLY_DIGEST and not preference.weekly_digest:
+            continue
+        subject_type = ContentType.objects.get_for_model(request.subject)
+        key = idempotency_key(
+            kind=request.kind,
+            subject_type=subject_type,
+            subject_id=request.subject.pk,
+            recipient_id=request.recipient.pk,
+            occasion=request.occasion,
+        )
+        # The same notification asked for twice in one batch is created once.
+        candidates.setdefault(key, _Prepared(request, preference, subject_type, key))
+    if not candidates:
+        return []
+    existing = set(
+        Notification.objects.filter(idempotency_key__in=list(candidates)).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    return [item for key, item in candidates.items() if key not in existing]
+
+
+def _endpoints(items: list[_Prepared]) -> dict[int | None, list[WebhookEndpoint]]:
+    """The active endpoints hearing about each project of ``items`` whose recipient
+    posts to group chats (what ``WebhookEndpoint.objects.for_project`` gives), in one
+    query."""
+    project_ids = {
+        getattr(item.request.project, "pk", None) for item in items if item.preference.webhook
+    }
+    if not project_ids:
+        return {}
+    ids = [pk for pk in project_ids if pk is not None]
+    endpoints = list(
+        WebhookEndpoint.objects.filter(is_active=True).filter(
+            Q(project__isnull=True) | Q(project_id__in=ids)
+        )
+    )
+    everywhere = [e for e in endpoints if e.project_id is None]
+    return {
+        pk: everywhere + [e for e in endpoints if pk is not None and e.project_id == pk]
+        for pk in project_ids
+    }
+
+
+def _render(items: list[_Prepared]) -> list[Notification]:
+    """The notifications of ``items``, each rendered in its recipient's language
+    (one language switch per language, not per notification)."""
+    languages: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        language = item.request.recipient.language or settings.LANGUAGE_CODE
+        languages.setdefault(language, []).append(index)
+    messages: dict[int, Message] = {}
+    for language, indexes in languages.items():
+        with translation.override(language):
+            for index in indexes:
+                request = items[index].request
+                context = dict(request.context or {})
+                messages[index] = build_message(request.kind, request.subject, context)
+    return [
+        Notification(
+            recipient=item.request.recipient,
+            kind=item.request.kind,
+            subject_type=item.subject_type,
+            subject_id=item.request.subject.pk,
+            project=item.request.project,
+            occasion=item.request.occasion,
+            idempotency_key=item.key,
+            title=messages[index].title[:300],
+            body=messages[index].body,
+            url=messages[index].url,
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+def _insert(items: list[_Prepared]) -> tuple[list[Notification], list[int]]:
+    """Create the notifications of ``items`` and their deliveries (two INSERTs), or
+    none of them: an :class:`IntegrityError` (a key created meanwhile by a parallel
+    caller) rolls back to the savepoint, so a caller's transaction survives it.
+    Returns the notifications and the ids of the deliveries to send."""
+    notifications = _render(items)
+    endpoints = _endpoints(items)
+    now = timezone.now()
+    with transaction.atomic():
+        Notification.objects.bulk_create(notifications)
+        if any(n.pk is None for n in notifications):  # a database without RETURNING
+            ids = dict(
+                Notification.objects.filter(
+                    idempotency_key__in=[item.key for item in items]
+                ).values_list("idempotency_key", "pk")
+            )
+            for notification in notifications:
+                notification.pk = ids[notification.idempotency_key]
+        deliveries: list[Delivery] = []
+        for item, notification in zip(items, notifications, strict=True):
+            # By id: a delivery's objects are not used here, and thirty thousand
+            # related-object assignments are a noticeable part of a sweep.
+            notification_id = notification.pk
+            deliveries.append(
+                Delivery(
+                    notification_id=notification_id,
+                    channel=Channel.IN_APP,
+                    status=DeliveryStatus.SENT,
+                    sent_at=now,
+                )
+            )
+            if item.preference.email and item.request.recipient.email:
+                deliveries.append(Delivery(notification_id=notification_id, channel=Channel.EMAIL))
+            if item.preference.webhook:
+                project_id = getattr(item.request.project, "pk", None)
+                deliveries.extend(
+                    Delivery(
+                        notification_id=notification_id,
+                        channel=Channel.WEBHOOK,
+                        target_id=endpoint.pk,
+                    )
+                    for endpoint in endpoints.get(project_id, [])
+                )
+        Delivery.objects.bulk_create(deliveries)
+    pending = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
+    return notifications, pending
+
+
 def notify(
     *,
     recipient: User,
@@ -74,65 +255,56 @@ def notify(
     per channel the recipient uses; the deliveries are queued after the surrounding
     transaction commits. Returns ``None`` when this notification already exists
     (idempotent: the database's unique key decides, even across concurrent sweeps)."""
-    if not recipient.is_active:
+    request = NotifyRequest(recipient, kind, subject, occasion, context, project)
+    items = _prepare([request])
+    if not items:
         return None
-    preference = preference_for(recipient)
-    if kind == Kind.WEEKLY_DIGEST and not preference.weekly_digest:
-        return None
-    subject_type = ContentType.objects.get_for_model(subject)
-    key = idempotency_key(
-        kind=kind,
-        subject_type=subject_type,
-        subject_id=subject.pk,
-        recipient_id=recipient.pk,
-        occasion=occasion,
-    )
-    if Notification.objects.filter(idempotency_key=key).exists():
-        return None
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
-        message = build_message(kind, subject, dict(context or {}))
-    now = timezone.now()
     try:
-        # The savepoint lets a caller's transaction survive losing the race.
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                recipient=recipient,
-                kind=kind,
-                subject_type=subject_type,
-                subject_id=subject.pk,
-                project=project,
-                occasion=occasion,
-                idempotency_key=key,
-                title=message.title[:300],
-                body=message.body,
-                url=message.url,
-            )
-            deliveries = [
-                Delivery(
-                    notification=notification,
-                    channel=Channel.IN_APP,
-                    status=DeliveryStatus.SENT,
-                    sent_at=now,
-                )
-            ]
-            if preference.email and recipient.email:
-                deliveries.append(Delivery(notification=notification, channel=Channel.EMAIL))
-            if preference.webhook:
-                project_id = project.pk if project is not None else None
-                deliveries.extend(
-                    Delivery(notification=notification, channel=Channel.WEBHOOK, target=endpoint)
-                    for endpoint in WebhookEndpoint.objects.for_project(project_id)
-                )
-            Delivery.objects.bulk_create(deliveries)
+        (notification,), pending = _insert(items)
     except IntegrityError:
         return None
-    pending = [d.pk for d in deliveries if d.status == DeliveryStatus.PENDING]
     if pending:
-        transaction.on_commit(lambda: _enqueue(pending))
+        transaction.on_commit(lambda: enqueue_each(pending))
     return notification
 
 
-def _enqueue(delivery_ids: list[int]) -> None:
+def notify_many(requests: Iterable[NotifyRequest]) -> list[Notification]:
+    """:func:`notify` for many requests at once (the sweep): the same checks and the
+    same rows, in a handful of queries rather than eight per notification. Returns
+    the notifications created (the others existed already or are not wanted).
+
+    The deliveries to send are queued after commit as one message that a worker fans
+    out; without a broker they are left to the periodic requeue rather than sent here,
+    inline, one by one (thousands of e-mails would hold the caller for minutes)."""
+    items = _prepare(list(requests))
+    if not items:
+        return []
+    try:
+        notifications, pending = _insert(items)
+    except IntegrityError:
+        # A parallel caller created some of these since we looked: one at a time, each
+        # in its own savepoint, so that only the ones it won are skipped.
+        notifications, pending = [], []
+        for item in items:
+            try:
+                (notification,), more = _insert([item])
+            except IntegrityError:
+                continue
+            notifications.append(notification)
+            pending.extend(more)
+    if pending:
+        transaction.on_commit(lambda: _enqueue_batch(pending, inline=False))
+    return notifications
+
+
+def _broker_less() -> bool:
+    from huifang.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def enqueue_each(delivery_ids: list[int]) -> None:
+    """One message per delivery (without a broker: each sent here, inline)."""
     from huifang.notify.tasks import send_delivery
 
     for delivery_id in delivery_ids:
@@ -140,6 +312,24 @@ def _enqueue(delivery_ids: list[int]) -> None:
             send_delivery.delay(delivery_id)
         except Exception:  # the broker is down: requeue_deliveries picks it up later
             log.exception("could not enqueue delivery %s", delivery_id)
+            # The next publish would wait out the same retries; the rest wait too.
+            return
+
+
+def _enqueue_batch(delivery_ids: list[int], *, inline: bool) -> None:
+    """One message for many deliveries, fanned out by a worker (a publish costs about
+    a millisecond; a sweep queues ten thousand deliveries). Without a broker they are
+    sent here and now if ``inline``, else left pending for the periodic requeue."""
+    if _broker_less():
+        if inline:
+            enqueue_each(delivery_ids)
+        return
+    from huifang.notify.tasks import enqueue_deliveries_task
+
+    try:
+        enqueue_deliveries_task.delay(delivery_ids)
+    except Exception:  # the broker is down: requeue_deliveries picks them up later
+        log.exception("could not enqueue %s deliveries", len(delivery_ids))
 
 
 def claim_delivery(*, delivery_id: int, worker: str | None = None) -> bool:
@@ -218,7 +408,7 @@ def requeue_deliveries(*, older_than: datetime.timedelta | None = None) -> int:
     stale |= Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - _lease())
     ids = list(Delivery.objects.filter(stale).values_list("pk", flat=True)[:1000])
     if ids:
-        transaction.on_commit(lambda: _enqueue(ids))
+        transaction.on_commit(lambda: _enqueue_batch(ids, inline=True))
     return len(ids)
 
 
@@ -230,7 +420,7 @@ def retry_delivery(*, delivery: Delivery) -> Delivery:
     )
     delivery.refresh_from_db()
     if delivery.status == DeliveryStatus.PENDING:
-        transaction.on_commit(lambda: _enqueue([delivery.pk]))
+        transaction.on_commit(lambda: enqueue_each([delivery.pk]))
     return delivery
 
 
@@ -249,7 +439,6 @@ def mark_all_notifications_read(*, user: User) -> int:
     )
 
 
-PREFERENCE_FIELDS = ("email", "webhook", "weekly_digest")
 WEBHOOK_FIELDS = ("name", "kind", "url", "secret", "project", "is_active")
 
 

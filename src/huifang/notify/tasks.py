@@ -30,3 +30,13 @@ def run_sweep_task() -> dict[str, int]:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def requeue_deliveries_task() -> int:
     return services.requeue_deliveries()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def enqueue_deliveries_task(delivery_ids: list[int]) -> int:
+    """Fan a batch out to one ``send_delivery`` message per delivery, so the workers
+    send them in parallel while the process that created them (the sweep) published
+    one message. Run twice (a worker died), it queues each again: the claim makes the
+    second send a no-op."""
+    services.enqueue_each(delivery_ids)
+    return len(delivery_ids)
