@@ -9,14 +9,16 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from huifang.actions.services import create_action
-from huifang.core.models import User
-from huifang.notify.models import Kind, Notification
+from huifang.core.models import Role, User
+from huifang.notify.models import EndpointKind, Kind, Notification, WebhookEndpoint
 from huifang.notify.sweep import run_sweep
 from huifang.projects.models import Project
 from huifang.visits.lifecycle import cancel_visit
 from huifang.visits.models import Visit, VisitStatus
+from tests.factories import UserFactory
 from tests.notify.conftest import local
 
 ZONES = ["Asia/Shanghai", "America/New_York"]
@@ -198,3 +200,107 @@ def test_concurrent_sweeps_create_each_notification_once(kickoff: Visit, quality
             Kind.VISIT_OVERDUE,
         ]
     )
+
+
+def _add_due_work(project: Project, colleague: User, tag: str, count: int) -> None:
+    """``count`` more projects, each with its own manager, past its planned end, with a
+    visit 8 days overdue (escalated to quality, not yet missed) and an overdue action
+    as of 2026-03-20."""
+    for index in range(count):
+        manager = UserFactory.create(username=f"pm-{tag}{index}", role=Role.PROJECT_MANAGER)
+        other = Project.objects.create(
+            code=f"Q-{tag}{index}",
+            name=f"Project {tag}{index}",
+            customer=project.customer,
+            manager=manager,
+            policy=project.policy,
+            status="active",
+            planned_start=datetime.date(2026, 3, 2),
+            planned_end=datetime.date(2026, 3, 15),
+        )
+        Visit.objects.create(
+            project=other,
+            phase="ongoing",
+            is_adhoc=True,
+            window_start=datetime.date(2026, 3, 5),
+            due_date=datetime.date(2026, 3, 12),
+            owner=colleague,
+        )
+        create_action(
+            project=other,
+            description=f"Fix {tag}{index}",
+            owner=manager,
+            due_date=datetime.date(2026, 3, 10),
+            created_by=manager,
+        )
+
+
+def test_sweep_queries_do_not_grow_with_the_work_due(
+    project: Project, colleague: User, quality: User
+) -> None:
+    WebhookEndpoint.objects.create(
+        name="all", kind=EndpointKind.GENERIC, url="http://127.0.0.1:9/all"
+    )
+
+    def sweep() -> tuple[list[str], int, int]:
+        """The statements other than INSERTs, the INSERTs, and what was created."""
+        Notification.objects.all().delete()  # each sweep does its full work
+        with CaptureQueriesContext(connection) as captured:
+            report = run_sweep(today=datetime.date(2026, 3, 20))
+        statements = [query["sql"] for query in captured.captured_queries]
+        # SQLite splits a bulk INSERT at its limit of bound parameters; PostgreSQL does
+        # not: there the totals are equal too.
+        others = [sql.split()[0] for sql in statements if not sql.startswith("INSERT")]
+        return others, len(statements) - len(others), report.sent
+
+    _add_due_work(project, colleague, "a", 3)
+    sweep()  # content types are read once per process
+    few, few_inserts, sent_few = sweep()
+    _add_due_work(project, colleague, "b", 27)
+    many, many_inserts, sent_many = sweep()
+
+    # Per extra project: overdue, escalations to its manager and to quality, the
+    # action, the past-end warning and its manager's digest.
+    assert sent_many - sent_few == 27 * 6
+    assert many == few
+    assert few_inserts == 2
+    assert many_inserts <= (2 if connection.vendor == "postgresql" else 20)
+
+
+def test_weekly_digest_counts_each_managers_own_work(
+    project: Project, owner: User, colleague: User
+) -> None:
+    owner.language = "en"
+    owner.save(update_fields=["language"])
+    _add_due_work(project, colleague, "x", 2)  # other managers' work is not counted
+    create_action(
+        project=project,
+        description="Send the plan",
+        owner=colleague,
+        due_date=datetime.date(2026, 3, 6),
+        created_by=owner,
+    )
+    create_action(
+        project=project,
+        description="Call back",
+        owner=colleague,
+        due_date=datetime.date(2026, 3, 30),
+        created_by=owner,
+    )
+    # Monday 2026-03-16: the kickoff visit (due 03-09) is overdue; the March ongoing
+    # visit falls due within the week.
+    run_sweep(today=datetime.date(2026, 3, 16))
+
+    visits = Visit.objects.filter(project=project, status=VisitStatus.PLANNED)
+    today, week = datetime.date(2026, 3, 16), datetime.date(2026, 3, 23)
+    expected = [
+        f"Visits due in the next 7 days: {visits.filter(due_date__range=(today, week)).count()}",
+        f"Overdue visits: {visits.filter(due_date__lt=today).count()}",
+        "Visits to schedule: "
+        + str(visits.filter(window_start__lte=today, due_date__gte=today).count()),
+        "Open actions: 2",
+        "Overdue actions: 1",
+    ]
+    digest = Notification.objects.get(kind=Kind.WEEKLY_DIGEST, recipient=owner)
+    assert digest.body.splitlines() == expected
+    assert "Overdue visits: 1" in expected

@@ -1,10 +1,15 @@
 """The periodic sweep: reminders, escalation, missed visits, digests and warnings.
 
-Every reminder is a :func:`notify` call with an occasion naming the date it is about,
-so the sweep can run any number of times (or twice at once) and each person hears
-about each occasion once. Conditions are "on or after the day" rather than "exactly
-on the day": a sweep that did not run yesterday catches up today instead of losing
-the reminder. Timing comes from the policy version in force for each project.
+Every reminder is a notification request with an occasion naming the date it is
+about, so the sweep can run any number of times (or twice at once) and each person
+hears about each occasion once. Conditions are "on or after the day" rather than
+"exactly on the day": a sweep that did not run yesterday catches up today instead of
+losing the reminder. Timing comes from the policy version in force for each project.
+
+The requests are created in batches by :func:`notify_many` (same rules as
+:func:`~huifang.notify.services.notify`, a few queries per batch), and the sweep's own
+reads are a fixed number of queries however many visits and actions are due: ten
+thousand reminders take seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Count, Model, Q
 from django.utils import timezone
 
 from huifang.actions.models import ImprovementAction
@@ -21,7 +27,7 @@ from huifang.core import dataversion
 from huifang.core.errors import DomainError
 from huifang.core.models import Role, User
 from huifang.notify.models import Kind
-from huifang.notify.services import notify, requeue_deliveries
+from huifang.notify.services import NotifyRequest, notify_many, requeue_deliveries
 from huifang.policy.models import PolicyVersion
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
@@ -35,6 +41,8 @@ LIVE_PROJECT_STATUSES = (
 )
 # Reminders look at most this far ahead, whatever a policy says.
 MAX_LEAD_DAYS = 60
+# Notifications created per bulk insert (and per broker message for their deliveries).
+BATCH_SIZE = 500
 
 
 @dataclass
@@ -64,28 +72,34 @@ class _Versions:
         return self._cache[project.policy_id]
 
 
-def _tell(
-    report: SweepReport,
-    *,
-    recipient: User | None,
-    kind: str,
-    subject: object,
-    occasion: str,
-    project: Project | None,
-    context: dict[str, object] | None = None,
-) -> None:
-    if recipient is None:
-        return
-    created = notify(
-        recipient=recipient,
-        kind=kind,
-        subject=subject,  # type: ignore[arg-type]
-        occasion=occasion,
-        context=context,
-        project=project,
-    )
-    if created is not None:
-        report.counts[kind] += 1
+class _Outbox:
+    """The notifications the sweep decided on, created :data:`BATCH_SIZE` at a time
+    by :func:`notify_many` (a few queries per batch, not several per notification)."""
+
+    def __init__(self, report: SweepReport) -> None:
+        self.report = report
+        self.requests: list[NotifyRequest] = []
+
+    def tell(
+        self,
+        *,
+        recipient: User | None,
+        kind: str,
+        subject: Model,
+        occasion: str,
+        project: Project | None,
+        context: dict[str, object] | None = None,
+    ) -> None:
+        if recipient is None:
+            return
+        self.requests.append(NotifyRequest(recipient, kind, subject, occasion, context, project))
+        if len(self.requests) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        requests, self.requests = self.requests, []
+        for notification in notify_many(requests):
+            self.report.counts[notification.kind] += 1
 
 
 def _quality_managers() -> list[User]:
@@ -93,8 +107,9 @@ def _quality_managers() -> list[User]:
 
 
 def _sweep_visit(
-    report: SweepReport, visit: Visit, version: PolicyVersion, quality: list[User]
+    outbox: _Outbox, visit: Visit, version: PolicyVersion, quality: list[User]
 ) -> None:
+    report = outbox.report
     today = report.today
     project = visit.project
     manager = project.manager
@@ -105,8 +120,7 @@ def _sweep_visit(
     context: dict[str, object] = {"owner": str(owner), "days": days_late}
 
     def tell(recipient: User | None, kind: str, occasion: str) -> None:
-        _tell(
-            report,
+        outbox.tell(
             recipient=recipient,
             kind=kind,
             subject=visit,
@@ -131,17 +145,23 @@ def _sweep_visit(
             tell(person, Kind.VISIT_ESCALATED_QUALITY, f"escalate:{due}")
     if days_late > version.missed_grace_days:
         try:
-            mark_visit_missed(visit=visit)
+            # A missed visit is no longer open, so no later sweep would tell anyone:
+            # the notices are created with the change, not left in the batch.
+            with transaction.atomic():
+                mark_visit_missed(visit=visit, today=today)
+                # Reloading the visit forgot its project; the messages name it.
+                visit.project = project
+                tell(owner, Kind.VISIT_MISSED, f"missed:{due}")
+                if manager.pk != owner.pk:
+                    tell(manager, Kind.VISIT_MISSED, f"missed:{due}")
+                outbox.flush()
         except DomainError:
             return  # somebody (or a parallel sweep) got there first
         report.missed += 1
-        tell(owner, Kind.VISIT_MISSED, f"missed:{due}")
-        if manager.pk != owner.pk:
-            tell(manager, Kind.VISIT_MISSED, f"missed:{due}")
 
 
-def _sweep_visits(report: SweepReport, versions: _Versions) -> None:
-    today = report.today
+def _sweep_visits(outbox: _Outbox, versions: _Versions) -> None:
+    today = outbox.report.today
     horizon = today + datetime.timedelta(days=MAX_LEAD_DAYS)
     visits = (
         Visit.objects.open()
@@ -152,11 +172,11 @@ def _sweep_visits(report: SweepReport, versions: _Versions) -> None:
     )
     quality = _quality_managers()
     for visit in visits.iterator(chunk_size=500):
-        _sweep_visit(report, visit, versions.for_project(visit.project), quality)
+        _sweep_visit(outbox, visit, versions.for_project(visit.project), quality)
 
 
-def _sweep_actions(report: SweepReport, versions: _Versions) -> None:
-    today = report.today
+def _sweep_actions(outbox: _Outbox, versions: _Versions) -> None:
+    today = outbox.report.today
     horizon = today + datetime.timedelta(days=MAX_LEAD_DAYS)
     actions = (
         ImprovementAction.objects.open()
@@ -173,8 +193,7 @@ def _sweep_actions(report: SweepReport, versions: _Versions) -> None:
             kind, occasion = Kind.ACTION_OVERDUE, f"overdue:{action.due_date}"
         else:
             continue
-        _tell(
-            report,
+        outbox.tell(
             recipient=action.owner,
             kind=kind,
             subject=action,
@@ -183,14 +202,13 @@ def _sweep_actions(report: SweepReport, versions: _Versions) -> None:
         )
 
 
-def _sweep_projects(report: SweepReport) -> None:
-    today = report.today
+def _sweep_projects(outbox: _Outbox) -> None:
+    today = outbox.report.today
     late = Project.objects.filter(
         status__in=LIVE_PROJECT_STATUSES, planned_end__lt=today, actual_end__isnull=True
     ).select_related("manager")
     for project in late:
-        _tell(
-            report,
+        outbox.tell(
             recipient=project.manager,
             kind=Kind.PROJECT_PAST_END,
             subject=project,
@@ -199,41 +217,62 @@ def _sweep_projects(report: SweepReport) -> None:
         )
 
 
-def digest_counts(manager: User, today: datetime.date) -> dict[str, int]:
-    visits = Visit.objects.open().filter(
-        project__manager=manager, project__status__in=LIVE_PROJECT_STATUSES
-    )
-    actions = ImprovementAction.objects.open().filter(
-        project__manager=manager, project__status__in=LIVE_PROJECT_STATUSES
-    )
+DIGEST_FIGURES = ("upcoming", "overdue", "to_schedule", "open_actions", "overdue_actions")
+
+
+def digest_counts(managers: list[User], today: datetime.date) -> dict[int, dict[str, int]]:
+    """Each manager's weekly figures (by user id), over the open visits and actions of
+    their live projects: two grouped queries for every manager together."""
     week = today + datetime.timedelta(days=7)
-    return {
-        "upcoming": visits.filter(due_date__gte=today, due_date__lte=week).count(),
-        "overdue": visits.filter(due_date__lt=today).count(),
-        "to_schedule": visits.filter(
-            status=VisitStatus.PLANNED, window_start__lte=today, due_date__gte=today
-        ).count(),
-        "open_actions": actions.count(),
-        "overdue_actions": actions.filter(due_date__lt=today).count(),
-    }
+    mine = {"project__manager__in": managers, "project__status__in": LIVE_PROJECT_STATUSES}
+    visits = (
+        Visit.objects.open()
+        .filter(**mine)
+        .values("project__manager")
+        .order_by()
+        .annotate(
+            upcoming=Count("pk", filter=Q(due_date__gte=today, due_date__lte=week)),
+            overdue=Count("pk", filter=Q(due_date__lt=today)),
+            to_schedule=Count(
+                "pk",
+                filter=Q(status=VisitStatus.PLANNED, window_start__lte=today, due_date__gte=today),
+            ),
+        )
+    )
+    actions = (
+        ImprovementAction.objects.open()
+        .filter(**mine)
+        .values("project__manager")
+        .order_by()
+        .annotate(
+            open_actions=Count("pk"), overdue_actions=Count("pk", filter=Q(due_date__lt=today))
+        )
+    )
+    counts = {manager.pk: dict.fromkeys(DIGEST_FIGURES, 0) for manager in managers}
+    for row in [*visits, *actions]:
+        manager_id = row.pop("project__manager")
+        counts[manager_id].update(row)
+    return counts
 
 
-def _sweep_digests(report: SweepReport) -> None:
-    today = report.today
+def _sweep_digests(outbox: _Outbox) -> None:
+    today = outbox.report.today
     year, week, _ = today.isocalendar()
     label = f"{year}-W{week:02d}"
-    managers = User.objects.filter(
-        is_active=True, managed_projects__status__in=LIVE_PROJECT_STATUSES
-    ).distinct()
+    managers = list(
+        User.objects.filter(
+            is_active=True, managed_projects__status__in=LIVE_PROJECT_STATUSES
+        ).distinct()
+    )
+    counts = digest_counts(managers, today)
     for manager in managers:
-        _tell(
-            report,
+        outbox.tell(
             recipient=manager,
             kind=Kind.WEEKLY_DIGEST,
             subject=manager,
             occasion=f"digest:{label}",
             project=None,
-            context={"week": label, **digest_counts(manager, today)},
+            context={"week": label, **counts[manager.pk]},
         )
 
 
@@ -241,10 +280,12 @@ def run_sweep(*, today: datetime.date | None = None) -> SweepReport:
     """Run every periodic check once for ``today`` (default: the organisation's date)."""
     report = SweepReport(today=today or timezone.localdate())
     versions = _Versions(report.today)
+    outbox = _Outbox(report)
     with dataversion.batched():
-        _sweep_visits(report, versions)
-        _sweep_actions(report, versions)
-        _sweep_projects(report)
-        _sweep_digests(report)
+        _sweep_visits(outbox, versions)
+        _sweep_actions(outbox, versions)
+        _sweep_projects(outbox)
+        _sweep_digests(outbox)
+        outbox.flush()
         report.requeued = requeue_deliveries()
     return report
