@@ -204,20 +204,22 @@ def _ongoing_visits(
 ) -> Iterator[PlannedVisit]:
     previous_due: date | None = None  # final due of the last visit yielded
     for sequence, grid_start, grid_due in _ongoing_grid(base, cadence, last_due):
-        if any(hold.covers(grid_due) for hold in holds):
-            continue
-        resumes = [h.end for h in holds if h.end is not None and h.end <= grid_due]
-        window_start = max([grid_start, *resumes])
-        if previous_due is not None:
-            window_start = max(window_start, previous_due + _ONE_DAY)
+        window_start = grid_start
+        if holds:  # most projects never pause: skip the hold checks for them
+            if any(hold.covers(grid_due) for hold in holds):
+                continue
+            resumes = [h.end for h in holds if h.end is not None and h.end <= grid_due]
+            window_start = max([grid_start, *resumes])
+        if previous_due is not None and window_start <= previous_due:
+            window_start = previous_due + _ONE_DAY
         if window_start > grid_due:
             continue  # the previous visit was pushed past this whole slot
         due = grid_due
-        if is_working_day is not None:
+        if is_working_day is not None and not is_working_day(due):
             due = adjust_to_working_day(
                 window_start=window_start, due=due, is_working_day=is_working_day
             )
-        if due > last_due or any(hold.covers(due) for hold in holds):
+        if due > last_due or (holds and any(hold.covers(due) for hold in holds)):
             continue  # pushed forward into a hold or past the cut-off
         previous_due = due
         yield PlannedVisit(Phase.ONGOING, sequence, window_start, due)
@@ -264,5 +266,8 @@ def adjust_to_working_day(
 def add_months(day: date, months: int) -> date:
     """``day`` moved by whole calendar months, clamped to the end of the target month."""
     year, month_index = divmod(day.year * 12 + day.month - 1 + months, 12)
-    last_day = calendar.monthrange(year, month_index + 1)[1]
-    return date(year, month_index + 1, min(day.day, last_day))
+    month = month_index + 1
+    if day.day <= 28:  # every month has it: no need to look the month's length up
+        return date(year, month, day.day)
+    last_day = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day.day, last_day))
