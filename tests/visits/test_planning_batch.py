@@ -1,0 +1,227 @@
+"""Planning every project at once (``huifang plan --all``, the nightly job).
+
+The run plans projects a chunk at a time through the same code as planning one
+project. What a user would notice: it ends with exactly the visits planning each
+project on its own gives, and it stays fast as projects are added, because its number
+of queries grows with the chunks, never with the projects.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from huifang.core.models import User
+from huifang.policy.models import Policy
+from huifang.policy.services import create_policy_draft, publish_policy_version
+from huifang.projects.models import Project
+from huifang.projects.services import (
+    cancel_project,
+    complete_project,
+    create_project,
+    put_project_on_hold,
+    resume_project,
+)
+from huifang.visits.models import Visit, VisitRecord, VisitStatus
+from huifang.visits.services import PlanResult, plan_all_projects, plan_project_visits
+from tests.factories import CustomerFactory
+
+D = datetime.date.fromisoformat
+DAY = datetime.timedelta(days=1)
+TODAY = D("2026-03-01")
+NO_CHANGE = {"created": 0, "moved": 0, "removed": 0, "cancelled": 0}
+
+
+def make_projects(
+    count: int, *, policy: Policy, owner: User, first: int = 0, today: datetime.date = TODAY
+) -> list[Project]:
+    """Projects of varied shapes: both cadences, open-ended ones, different lengths."""
+    projects = []
+    for number in range(first, first + count):
+        start = D("2026-03-02") + number * 3 * DAY
+        length = None if number % 4 == 3 else 150 + 20 * number
+        created, _ = create_project(
+            code=f"P-{number:03d}",
+            name=f"Project {number}",
+            customer=CustomerFactory(),
+            manager=owner,
+            status="planned" if number % 5 == 0 else "active",
+            cadence="biweekly" if number % 2 else "monthly",
+            planned_start=start,
+            planned_end=None if length is None else start + length * DAY,
+            policy=policy,
+            today=today,
+        )
+        projects.append(created)
+    return projects
+
+
+def stray_from_the_plan(projects: list[Project]) -> None:
+    """Give each project's stored visits every kind of difference from its plan: a
+    missing visit, moved dates, another policy version's stamp, a visit no longer
+    planned; and visits that belong to people, which must stay as they are."""
+    for project in projects:
+        planned = list(
+            Visit.objects.filter(project=project, status=VisitStatus.PLANNED).order_by("due_date")
+        )
+        assert len(planned) >= 5
+        first, second, third, fourth, *_, last = planned
+        last.delete()
+        Visit.objects.filter(pk=first.pk).update(
+            window_start=first.window_start - 5 * DAY, due_date=first.due_date - DAY
+        )
+        Visit.objects.filter(pk=second.pk).update(policy_version=None)
+        Visit.objects.filter(pk=third.pk).update(
+            status=VisitStatus.DONE, completed_on=third.due_date, due_date=third.due_date + DAY
+        )
+        VisitRecord.objects.create(visit=fourth, recorded_by=project.manager)
+        Visit.objects.filter(pk=fourth.pk).update(due_date=fourth.due_date + DAY)
+        Visit.objects.create(
+            project=project,
+            phase="ongoing",
+            sequence=99,
+            window_start=D("2030-01-01"),
+            due_date=D("2030-01-10"),
+            owner=project.manager,
+        )
+
+
+def stored_visits() -> list[tuple[Any, ...]]:
+    """Every visit as a user sees it (ids aside: a re-created visit gets a new one)."""
+    return sorted(
+        Visit.objects.values_list(
+            "project__code",
+            "phase",
+            "sequence",
+            "is_adhoc",
+            "window_start",
+            "due_date",
+            "status",
+            "owner_id",
+            "policy_version_id",
+            "cancel_reason",
+        )
+    )
+
+
+def count_queries(run: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    return len(queries)
+
+
+def publish_weekends_policy() -> Policy:
+    weekends = Policy.objects.create(name="Weekends only")
+    draft = create_policy_draft(policy=weekends)
+    draft.calendar = "weekends"
+    draft.save()
+    publish_policy_version(version=draft, effective_from=D("2026-01-01"), published_by=None)
+    return weekends
+
+
+# --- Same outcome as planning each project on its own --------------------------------
+
+
+def test_run_over_all_projects_leaves_what_planning_each_alone_would(
+    policy: Policy, owner: User
+) -> None:
+    # Two policies (calendars differ), projects on hold, resumed, completed, cancelled
+    # and without a published policy, spread over chunks of five.
+    projects = make_projects(8, policy=policy, owner=owner)
+    projects += make_projects(5, policy=publish_weekends_policy(), owner=owner, first=8)
+    stray_from_the_plan(projects)
+    # Then put the holds and the early end in, re-planning those projects as the
+    # project services do (they do not touch the strayed visits people own).
+    put_project_on_hold(project=projects[1], today=D("2026-04-20"))
+    paused, _ = put_project_on_hold(project=projects[2], today=D("2026-04-01"))
+    resume_project(project=paused, today=D("2026-06-10"))
+    complete_project(project=projects[4], actual_end=D("2026-07-20"), today=D("2026-07-21"))
+    Visit.objects.filter(project__in=projects[1:5:3], status=VisitStatus.PLANNED).update(
+        policy_version=None
+    )
+    cancel_project(project=projects[6], today=TODAY)
+    unpublished = Policy.objects.create(name="Draft only")
+    create_policy_draft(policy=unpublished)
+    Project.objects.filter(pk=projects[9].pk).update(policy=unpublished)
+    strayed = stored_visits()
+
+    with transaction.atomic():
+        totals = plan_all_projects(today=TODAY, chunk_size=5)
+        after_run = stored_visits()
+        transaction.set_rollback(True)
+    assert stored_visits() == strayed
+
+    results = [plan_project_visits(project=project, today=TODAY) for project in projects]
+    assert stored_visits() == after_run
+    assert totals == {
+        "projects": 11,  # neither the cancelled project nor the unpublished policy's
+        "created": sum(len(result.created) for result in results),
+        "moved": sum(len(result.moved) for result in results),
+        "removed": sum(result.removed for result in results),
+        "cancelled": 0,
+    }
+    assert min(totals["created"], totals["moved"], totals["removed"]) >= 8
+    assert results[6] == PlanResult()
+    assert results[9] == PlanResult()
+
+
+def test_run_over_all_projects_reports_each_visit_it_changed_once(
+    policy: Policy, owner: User
+) -> None:
+    projects = make_projects(7, policy=policy, owner=owner)
+    stray_from_the_plan(projects)
+    totals = plan_all_projects(today=TODAY, chunk_size=3)
+    # Per project: the deleted last visit comes back, the moved and the unstamped
+    # visits move back, the stray sequence 99 goes.
+    assert totals == {"projects": 7, "created": 7, "moved": 14, "removed": 7, "cancelled": 0}
+    assert plan_all_projects(today=TODAY, chunk_size=3) == {"projects": 7, **NO_CHANGE}
+
+
+# --- Queries grow with chunks, not with projects -------------------------------------
+
+
+def test_queries_do_not_grow_with_the_number_of_projects(policy: Policy, owner: User) -> None:
+    stray_from_the_plan(make_projects(5, policy=policy, owner=owner))
+    changing_five = count_queries(lambda: plan_all_projects(today=TODAY))
+    unchanged_five = count_queries(lambda: plan_all_projects(today=TODAY))
+
+    stray_from_the_plan(make_projects(20, policy=policy, owner=owner, first=5))
+    totals: dict[str, int] = {}
+    changing_25 = count_queries(lambda: totals.update(plan_all_projects(today=TODAY)))
+    assert totals == {"projects": 25, "created": 20, "moved": 40, "removed": 20, "cancelled": 0}
+    unchanged_25 = count_queries(lambda: plan_all_projects(today=TODAY))
+
+    assert unchanged_25 == unchanged_five
+    # Only the removals cost a query each: every removed visit leaves a history row.
+    assert changing_25 - changing_five == 20 - 5
+
+
+def test_queries_grow_by_a_constant_per_chunk(policy: Policy, owner: User) -> None:
+    counts = []
+    for first in (0, 4, 8):
+        make_projects(4, policy=policy, owner=owner, first=first)
+        counts.append(count_queries(lambda: plan_all_projects(today=TODAY, chunk_size=4)))
+    one_chunk, two_chunks, three_chunks = counts
+    assert two_chunks - one_chunk == three_chunks - two_chunks <= 6
+
+
+def test_moved_visits_are_stored_as_reported(project: Project) -> None:
+    planned = Visit.objects.filter(project=project, status=VisitStatus.PLANNED)
+    planned.update(window_start=F("window_start") - 2 * DAY, policy_version=None)
+    result = plan_project_visits(project=project, today=TODAY)
+    assert len(result.moved) == 7
+    stored = Visit.objects.in_bulk([visit.pk for visit in result.moved])
+    for reported in result.moved:
+        row = stored[reported.pk]
+        assert (row.window_start, row.due_date, row.policy_version_id, row.updated_at) == (
+            reported.window_start,
+            reported.due_date,
+            reported.policy_version_id,
+            reported.updated_at,
+        )
+    assert plan_project_visits(project=project, today=TODAY) == PlanResult()
