@@ -16,7 +16,7 @@ from huifang.actions.models import (
     ImprovementActionQuerySet,
 )
 from huifang.core import dataversion
-from huifang.core.listing import count_rows
+from huifang.core.listing import first_rows
 from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
 
@@ -164,16 +164,17 @@ def home_actions(*, user: User, today: datetime.date) -> dict[str, Any]:
     managed = Project.objects.filter(manager=user).order_by().values("pk")
     member_of = user.project_memberships.order_by().values("project_id")
     awaiting = awaiting.filter(project_id__in=managed.union(member_of))
+    my_actions, my_actions_total = first_rows(mine, HOME_ACTION_LIMIT)
+    to_verify, to_verify_total = first_rows(
+        awaiting.annotate(next_visit_id=_next_open_visit()).order_by("done_on", "pk"),
+        HOME_ACTION_LIMIT,
+    )
     return {
         "my_actions": [
             (action, (today - action.due_date).days if action.is_overdue(today) else 0)
-            for action in mine[:HOME_ACTION_LIMIT]
+            for action in my_actions
         ],
-        "my_actions_total": count_rows(mine),
-        "actions_to_verify": list(
-            awaiting.annotate(next_visit_id=_next_open_visit()).order_by("done_on", "pk")[
-                :HOME_ACTION_LIMIT
-            ]
-        ),
-        "actions_to_verify_total": count_rows(awaiting),
+        "my_actions_total": my_actions_total,
+        "actions_to_verify": to_verify,
+        "actions_to_verify_total": to_verify_total,
     }

@@ -69,6 +69,15 @@ def count_rows(queryset: QuerySet[Any]) -> int:
     return dataversion.cached("listing.count", (str(rows.query),), rows.count)
 
 
+def first_rows(queryset: QuerySet[Any], limit: int) -> tuple[list[Any], int]:
+    """The first ``limit`` rows and the total. The total is counted only when there are
+    more rows than shown: a short list is its own count (one query instead of two)."""
+    rows = list(queryset[: limit + 1])
+    if len(rows) <= limit:
+        return rows, len(rows)
+    return rows[:limit], count_rows(queryset)
+
+
 class CountingPaginator(Paginator):
     """Django's paginator with :func:`count_rows` for querysets."""
 

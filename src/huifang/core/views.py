@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from huifang.actions.queries import home_actions
 from huifang.core.access import signed_in_user
-from huifang.core.listing import count_rows
+from huifang.core.listing import first_rows
 from huifang.visits.queries import (
     HOME_LIST_LIMIT,
     home_visits,
@@ -26,12 +26,14 @@ def home(request: HttpRequest) -> HttpResponse:
     A fixed number of queries, however many projects the user has."""
     user = signed_in_user(request)
     today = timezone.localdate()
-    to_schedule = visits_to_schedule(user=user, today=today)
+    to_schedule, to_schedule_total = first_rows(
+        visits_to_schedule(user=user, today=today), HOME_LIST_LIMIT
+    )
     context = {
         **home_visits(user=user, today=today),
         **home_actions(user=user, today=today),
-        "to_schedule": list(to_schedule[:HOME_LIST_LIMIT]),
-        "to_schedule_total": count_rows(to_schedule),
+        "to_schedule": to_schedule,
+        "to_schedule_total": to_schedule_total,
         "recent_records": recent_records(user=user),
     }
     return render(request, "core/home.html", context)

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from huifang.core.access import sees_all_projects
-from huifang.core.listing import count_rows
+from huifang.core.listing import first_rows
 from huifang.projects.models import Project
 from huifang.visits.models import (
     OPEN_VISIT_STATUSES,
@@ -70,14 +70,15 @@ def home_visits(*, user: User, today: datetime.date | None = None) -> dict[str, 
 
     overdue_rows = listed(my_visits(user, is_open, Q(due_date__lt=today)))
     due_soon_rows = listed(my_visits(user, is_open, Q(due_date__gte=today, due_date__lte=horizon)))
-    overdue = list(overdue_rows[:HOME_LIST_LIMIT])
+    overdue, overdue_total = first_rows(overdue_rows, HOME_LIST_LIMIT)
+    due_soon, due_soon_total = first_rows(due_soon_rows, HOME_LIST_LIMIT)
     return {
         "today": today,
         "horizon": horizon,
         "overdue": [(visit, visit.days_late(today)) for visit in overdue],
-        "overdue_total": count_rows(overdue_rows),
-        "due_soon": list(due_soon_rows[:HOME_LIST_LIMIT]),
-        "due_soon_total": count_rows(due_soon_rows),
+        "overdue_total": overdue_total,
+        "due_soon": due_soon,
+        "due_soon_total": due_soon_total,
     }
 
 
