@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from huifang.core import access
+from huifang.core import access, templating
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if not item.allowed(user):
             continue
         try:
-            url = reverse(item.url_name)
+            url = templating.url(item.url_name)
         except NoReverseMatch:
             # An area not installed in this build: no dead link.
             continue
         items.append({"url": url, "label": item.label, "active": item.section == section})
     try:
-        profile_url = reverse("accounts:profile")
+        profile_url = templating.url("accounts:profile")
     except NoReverseMatch:
         profile_url = ""
     return {"navigation": items, "profile_url": profile_url}

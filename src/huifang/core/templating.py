@@ -68,8 +68,9 @@ def url(viewname: str, *args: Any, **kwargs: Any) -> str:
     A page links to dozens of rows ("/visits/123/record/"); ``reverse`` costs tens of
     microseconds each. For non-negative integer arguments the URL's shape is learnt
     once (per URLconf and script prefix) and the ids are put into it, which gives the
-    same string: the id converters of our URLs print an int as ``str(int)``."""
-    if args and not kwargs and all(type(arg) is int and arg >= 0 for arg in args):
+    same string: the id converters of our URLs print an int as ``str(int)``. A URL
+    without arguments is learnt whole."""
+    if not kwargs and all(type(arg) is int and arg >= 0 for arg in args):
         shape = _url_shape(viewname, len(args), get_script_prefix(), get_urlconf())
         if shape is not None:
             return shape.format(*args)
