@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -316,6 +316,10 @@ def _update_by_pk(visits: list[Visit], names: list[str]) -> None:
 # Projects planned per transaction by a run over all of them: each chunk's rows stay
 # locked until it commits (well under a second), and each costs a handful of queries.
 PLAN_CHUNK_SIZE = 500
+# A chunk holds many row locks at once, so unlike one project's planning it can meet
+# another transaction that locks several of the same rows in another order; PostgreSQL
+# then aborts one of the two ("deadlock detected"), and the chunk is simply run again.
+_DEADLOCK_ATTEMPTS = 3
 
 
 def plan_all_projects(
@@ -331,28 +335,58 @@ def plan_all_projects(
     chunk_size = min(chunk_size, _in_list_size())
     contexts: dict[int, PlanningContext | None] = {}
     totals = {"projects": 0, "created": 0, "moved": 0, "removed": 0, "cancelled": 0}
-    open_projects = Project.objects.exclude(status=ProjectStatus.CANCELLED).order_by("pk")
     last_pk = 0
     with dataversion.batched():
         while True:
+            chunk, results = _plan_chunk_retrying_deadlocks(
+                after=last_pk, size=chunk_size, today=today, contexts=contexts
+            )
+            if not chunk:
+                return totals
+            last_pk = chunk[-1].pk
+            for result in results:
+                totals["projects"] += 1
+                totals["created"] += len(result.created)
+                totals["moved"] += len(result.moved)
+                totals["removed"] += result.removed
+                totals["cancelled"] += result.cancelled
+
+
+def _plan_chunk_retrying_deadlocks(
+    *, after: int, size: int, today: datetime.date, contexts: dict[int, PlanningContext | None]
+) -> tuple[list[Project], list[PlanResult]]:
+    attempt = 1
+    while True:
+        try:
             with transaction.atomic():
-                # Read under the lock, as plan_project_visits does: an edit committed
-                # since the previous chunk is planned from its new dates.
-                chunk = list(open_projects.select_for_update().filter(pk__gt=last_pk)[:chunk_size])
-                if not chunk:
-                    break
-                last_pk = chunk[-1].pk
-                _plan_chunk(chunk, today=today, contexts=contexts, totals=totals)
-    return totals
+                return _plan_chunk(after=after, size=size, today=today, contexts=contexts)
+        except OperationalError as error:
+            deadlock = getattr(error.__cause__, "sqlstate", None) == _DEADLOCK_DETECTED
+            if not deadlock or attempt == _DEADLOCK_ATTEMPTS:
+                raise
+            attempt += 1
+            logger.warning("planning the projects after id %s: %s; trying again", after, error)
+
+
+_DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 def _plan_chunk(
-    chunk: list[Project],
-    *,
-    today: datetime.date,
-    contexts: dict[int, PlanningContext | None],
-    totals: dict[str, int],
-) -> None:
+    *, after: int, size: int, today: datetime.date, contexts: dict[int, PlanningContext | None]
+) -> tuple[list[Project], list[PlanResult]]:
+    """Plan the next ``size`` open projects after id ``after`` (in the caller's
+    transaction): the projects read and their results."""
+    # Read under the lock, as plan_project_visits does: an edit committed since the
+    # run started is planned from its new dates. FOR NO KEY UPDATE, which still
+    # excludes other planners and editors, but not the inserts of rows that merely
+    # refer to a project (a visit, a notification: their foreign-key checks lock it
+    # FOR KEY SHARE), which would otherwise wait for, and deadlock with, the chunk.
+    chunk = list(
+        Project.objects.exclude(status=ProjectStatus.CANCELLED)
+        .filter(pk__gt=after)
+        .order_by("pk")
+        .select_for_update(no_key=True)[:size]
+    )
     planned: list[tuple[Project, PlanningContext]] = []
     for project in chunk:
         if project.policy_id not in contexts:
@@ -363,9 +397,4 @@ def _plan_chunk(
         context = contexts[project.policy_id]
         if context is not None:
             planned.append((project, context))
-    for result in _plan_locked(planned, today=today).values():
-        totals["projects"] += 1
-        totals["created"] += len(result.created)
-        totals["moved"] += len(result.moved)
-        totals["removed"] += result.removed
-        totals["cancelled"] += result.cancelled
+    return chunk, list(_plan_locked(planned, today=today).values())
