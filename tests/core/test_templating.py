@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jinja2
 import pytest
 from django.template import engines
 from django.template.defaultfilters import date as django_date
@@ -18,10 +19,16 @@ from hypothesis import strategies as st
 
 from huifang.core.management.commands.makemessages import python_calls
 from huifang.core.models import Role, User
-from huifang.core.templating import date, querystring, url
+from huifang.core.templating import Jinja2Templates, date, querystring, url
 from huifang.visits.models import Visit, VisitStatus
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "huifang"
+
+
+def _environment() -> jinja2.Environment:
+    engine = engines["jinja2"]
+    assert isinstance(engine, Jinja2Templates)
+    return engine.env
 
 
 def _render(source: str, **context: object) -> str:
@@ -117,9 +124,10 @@ def test_printing_a_method_instead_of_calling_it_is_an_error() -> None:
 
 def test_html_is_escaped_and_email_text_is_not() -> None:
     assert _render("{{ text }}", text="<b>&") == "&lt;b&gt;&amp;"
-    env = engines["jinja2"].env
-    assert env.autoescape("notify/email.html") is True
-    assert env.autoescape("notify/email.txt") is False
+    escapes = _environment().autoescape
+    assert callable(escapes)
+    assert escapes("notify/email.html") is True
+    assert escapes("notify/email.txt") is False
 
 
 def test_translations_follow_the_active_language_and_escape_values() -> None:
@@ -139,7 +147,7 @@ def test_querystring_changes_and_removes_keys_as_djangos_tag() -> None:
 
 
 def test_every_template_compiles() -> None:
-    env = engines["jinja2"].env
+    env = _environment()
     names = env.list_templates(extensions=["html", "txt"])
     assert "base.html" in names
     assert "visits/record_form.html" in names
