@@ -17,8 +17,8 @@ Results go to ``bench/results/<timestamp>.json`` (git-ignored) and the table in
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import datetime
 import json
 import os
