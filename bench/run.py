@@ -64,8 +64,9 @@ PAGES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
         "aggregate",
     ),
     ("visits API", "/api/v1/visits", ROLES, "page"),
-    # The same two right after a change (each request follows a POST to
+    # The cached ones right after a change (each request follows a POST to
     # /bench/data-changed), so computed afresh: what the cache saves. Reported, no target.
+    ("home after a change", "/", ROLES, "fresh"),
     ("dashboard after a change", "/insights/", ROLES, "fresh"),
     (
         "metrics API after a change",

@@ -7,8 +7,9 @@ import datetime
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from huifang.core import dataversion
@@ -111,6 +112,19 @@ def test_dashboard_shows_new_data_at_once(project, quality) -> None:
     Visit.objects.filter(project=project).update(status="cancelled")
     assert client.get(url).context["data"]["summary"]["visits_due"] == 0
     assert before > 0
+
+
+def test_home_page_rows_are_kept_until_the_data_changes(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    first = client.get(reverse("home")).context["overdue_total"]
+    with CaptureQueriesContext(connection) as kept:
+        assert client.get(reverse("home")).context["overdue_total"] == first
+    Visit.objects.filter(project=project).update(status="cancelled")
+    with CaptureQueriesContext(connection) as fresh:
+        assert client.get(reverse("home")).context["overdue_total"] == 0
+    assert first > 0
+    assert len(kept) < len(fresh)
 
 
 def test_restore_jumps_to_an_unused_version(tmp_path) -> None:

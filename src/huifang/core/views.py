@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -8,8 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from huifang.actions.queries import home_actions
+from huifang.core import dataversion
 from huifang.core.access import signed_in_user
 from huifang.core.listing import first_rows
+from huifang.core.models import User
 from huifang.visits.queries import (
     HOME_LIST_LIMIT,
     home_visits,
@@ -23,20 +28,29 @@ from huifang.visits.queries import (
 def home(request: HttpRequest) -> HttpResponse:
     """My work: visits due and overdue, visits to schedule, my actions, actions
     awaiting verification and recent records, each a click from where it is handled.
-    A fixed number of queries, however many projects the user has."""
+    A fixed number of queries, however many projects the user has; the page people
+    come back to most, so its rows are kept until the data changes (any committed
+    write moves the data version) or the day does."""
     user = signed_in_user(request)
     today = timezone.localdate()
+    context = dataversion.cached(
+        "home", (user.pk, today.isoformat()), lambda: my_work(user=user, today=today)
+    )
+    return render(request, "core/home.html", context)
+
+
+def my_work(*, user: User, today: datetime.date) -> dict[str, Any]:
+    """The rows of the home page."""
     to_schedule, to_schedule_total = first_rows(
         visits_to_schedule(user=user, today=today), HOME_LIST_LIMIT
     )
-    context = {
+    return {
         **home_visits(user=user, today=today),
         **home_actions(user=user, today=today),
         "to_schedule": to_schedule,
         "to_schedule_total": to_schedule_total,
         "recent_records": recent_records(user=user),
     }
-    return render(request, "core/home.html", context)
 
 
 @require_GET
