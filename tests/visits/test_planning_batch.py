@@ -28,7 +28,12 @@ from huifang.projects.services import (
     resume_project,
 )
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
-from huifang.visits.services import PlanResult, plan_all_projects, plan_project_visits
+from huifang.visits.services import (
+    PlanResult,
+    plan_all_projects,
+    plan_project_visits,
+    plan_projects,
+)
 from tests.factories import CustomerFactory
 
 D = datetime.date.fromisoformat
@@ -180,6 +185,31 @@ def test_run_over_all_projects_reports_each_visit_it_changed_once(
     # visits move back, the stray sequence 99 goes.
     assert totals == {"projects": 7, "created": 7, "moved": 14, "removed": 7, "cancelled": 0}
     assert plan_all_projects(today=TODAY, chunk_size=3) == {"projects": 7, **NO_CHANGE}
+
+
+def test_planning_some_projects_plans_those_alone(policy: Policy, owner: User) -> None:
+    # What re-planning the projects of one policy (after a publication) relies on:
+    # the projects of the queryset are planned, over several chunks, as each alone
+    # would be, and the others are left as they are.
+    projects = make_projects(7, policy=policy, owner=owner)
+    weekends = publish_weekends_policy()
+    projects += make_projects(3, policy=weekends, owner=owner, first=7)
+    stray_from_the_plan(projects)
+    chosen = Project.objects.filter(policy=weekends) | Project.objects.filter(
+        pk__in=[projects[0].pk, projects[5].pk]
+    )
+
+    with transaction.atomic():
+        results = list(plan_projects(chosen, today=TODAY, chunk_size=2))
+        after_run = stored_visits()
+        transaction.set_rollback(True)
+
+    alone = [plan_project_visits(project=projects[i], today=TODAY) for i in (0, 5, 7, 8, 9)]
+    assert stored_visits() == after_run
+    assert [[v.pk for v in r.moved] for r in results] == [[v.pk for v in r.moved] for r in alone]
+    assert [(len(r.created), r.removed) for r in results] == [(1, 1)] * 5
+    others = [plan_project_visits(project=projects[i], today=TODAY) for i in (1, 2, 3, 4, 6)]
+    assert all(result.changed for result in others)
 
 
 # --- Queries grow with chunks, not with projects -------------------------------------

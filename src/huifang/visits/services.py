@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -325,41 +326,73 @@ _DEADLOCK_ATTEMPTS = 3
 def plan_all_projects(
     *, today: datetime.date | None = None, chunk_size: int = PLAN_CHUNK_SIZE
 ) -> dict[str, int]:
-    """Re-plan every open project (the nightly job and ``huifang plan --all``).
+    """Re-plan every open project (the nightly job and ``huifang plan --all``)."""
+    totals = {"projects": 0, "created": 0, "moved": 0, "removed": 0, "cancelled": 0}
+    open_projects = Project.objects.exclude(status=ProjectStatus.CANCELLED)
+    # The data version moves once, at the end, not after each chunk's commit. Not in
+    # plan_projects: inside a caller's transaction it moves once, on commit, anyway.
+    with dataversion.batched():
+        for result in plan_projects(open_projects, today=today, chunk_size=chunk_size):
+            totals["projects"] += 1
+            totals["created"] += len(result.created)
+            totals["moved"] += len(result.moved)
+            totals["removed"] += result.removed
+            totals["cancelled"] += result.cancelled
+    return totals
+
+
+def plan_projects(
+    projects: QuerySet[Project],
+    *,
+    today: datetime.date | None = None,
+    context: PlanningContext | None = None,
+    chunk_size: int = PLAN_CHUNK_SIZE,
+) -> Iterator[PlanResult]:
+    """Re-plan the projects of a queryset (a filter of ``Project.objects``), yielding
+    one result per project planned, in the order of their ids.
 
     Projects are planned ``chunk_size`` at a time, each chunk read under its row locks
-    in one transaction and applied by the same code as :func:`plan_project_visits`, so
-    the number of queries grows with the chunks, not with the projects.
+    in one transaction (a savepoint inside the caller's) and applied by the same code
+    as :func:`plan_project_visits`, so the number of queries grows with the chunks, not
+    with the projects. The queryset is evaluated chunk by chunk under the lock: a
+    project that no longer matches it by then is left alone. ``context`` is used for
+    the projects of its policy; the version in force of any other policy is read once
+    per run, and projects of a policy with no published version are skipped (no result).
+
+    A generator: each chunk is planned (and committed, unless the caller holds a
+    transaction) when the iteration reaches it, so nothing happens until it is
+    consumed, and a long run need not keep every visit it changed. Inside a caller's
+    transaction a deadlock rolls back only the chunk's savepoint before the retry.
     """
     today = today or timezone.localdate()
     chunk_size = min(chunk_size, _in_list_size())
     contexts: dict[int, PlanningContext | None] = {}
-    totals = {"projects": 0, "created": 0, "moved": 0, "removed": 0, "cancelled": 0}
+    if context is not None:
+        contexts[context.version.policy_id] = context
     last_pk = 0
-    with dataversion.batched():
-        while True:
-            chunk, results = _plan_chunk_retrying_deadlocks(
-                after=last_pk, size=chunk_size, today=today, contexts=contexts
-            )
-            if not chunk:
-                return totals
-            last_pk = chunk[-1].pk
-            for result in results:
-                totals["projects"] += 1
-                totals["created"] += len(result.created)
-                totals["moved"] += len(result.moved)
-                totals["removed"] += result.removed
-                totals["cancelled"] += result.cancelled
+    while True:
+        chunk, results = _plan_chunk_retrying_deadlocks(
+            projects, after=last_pk, size=chunk_size, today=today, contexts=contexts
+        )
+        if not chunk:
+            return
+        last_pk = chunk[-1].pk
+        yield from results
 
 
 def _plan_chunk_retrying_deadlocks(
-    *, after: int, size: int, today: datetime.date, contexts: dict[int, PlanningContext | None]
+    projects: QuerySet[Project],
+    *,
+    after: int,
+    size: int,
+    today: datetime.date,
+    contexts: dict[int, PlanningContext | None],
 ) -> tuple[list[Project], list[PlanResult]]:
     attempt = 1
     while True:
         try:
             with transaction.atomic():
-                return _plan_chunk(after=after, size=size, today=today, contexts=contexts)
+                return _plan_chunk(projects, after=after, size=size, today=today, contexts=contexts)
         except OperationalError as error:
             deadlock = getattr(error.__cause__, "sqlstate", None) == _DEADLOCK_DETECTED
             if not deadlock or attempt == _DEADLOCK_ATTEMPTS:
@@ -372,20 +405,27 @@ _DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 
 
 def _plan_chunk(
-    *, after: int, size: int, today: datetime.date, contexts: dict[int, PlanningContext | None]
+    projects: QuerySet[Project],
+    *,
+    after: int,
+    size: int,
+    today: datetime.date,
+    contexts: dict[int, PlanningContext | None],
 ) -> tuple[list[Project], list[PlanResult]]:
-    """Plan the next ``size`` open projects after id ``after`` (in the caller's
+    """Plan the next ``size`` of the projects after id ``after`` (in the caller's
     transaction): the projects read and their results."""
     # Read under the lock, as plan_project_visits does: an edit committed since the
     # run started is planned from its new dates. FOR NO KEY UPDATE, which still
     # excludes other planners and editors, but not the inserts of rows that merely
     # refer to a project (a visit, a notification: their foreign-key checks lock it
     # FOR KEY SHARE), which would otherwise wait for, and deadlock with, the chunk.
+    # OF the project table only: a filter across a relation must not lock its rows too.
     chunk = list(
-        Project.objects.exclude(status=ProjectStatus.CANCELLED)
-        .filter(pk__gt=after)
+        projects.filter(pk__gt=after)
+        .select_related(None)
+        .prefetch_related(None)
         .order_by("pk")
-        .select_for_update(no_key=True)[:size]
+        .select_for_update(no_key=True, of=("self",))[:size]
     )
     planned: list[tuple[Project, PlanningContext]] = []
     for project in chunk:
