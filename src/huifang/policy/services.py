@@ -24,7 +24,7 @@ from huifang.policy.models import (
 )
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
-from huifang.visits.services import PlanningContext, PlanResult, plan_project_visits
+from huifang.visits.services import PlanningContext, PlanResult, plan_projects
 
 if TYPE_CHECKING:
     from huifang.core.models import User
@@ -322,12 +322,7 @@ def replan_policy_projects(
     """
     today = today or timezone.localdate()
     summary = ReplanSummary(effective_from=effective_from)
-    projects = (
-        Project.objects.filter(policy=policy)
-        .exclude(status=ProjectStatusChoices.CANCELLED)
-        .prefetch_related("holds")
-        .order_by("pk")
-    )
+    projects = Project.objects.filter(policy=policy).exclude(status=ProjectStatusChoices.CANCELLED)
     if effective_from > today:
         summary.deferred = True
         summary.projects = projects.count()
@@ -335,9 +330,10 @@ def replan_policy_projects(
     version = version_in_force(policy, on=today)
     if version is None:
         return summary
+    # In chunks, as the planning run over all projects: a fixed number of queries per
+    # chunk of projects rather than a handful per project (80 s for 10,000 of them).
     context = PlanningContext.for_version(version)
-    for project in projects:
-        result = plan_project_visits(project=project, today=today, context=context)
+    for result in plan_projects(projects, today=today, context=context):
         summary.projects += 1
         summary.result.created.extend(result.created)
         summary.result.moved.extend(result.moved)
