@@ -127,6 +127,24 @@ def test_home_page_rows_are_kept_until_the_data_changes(project, owner) -> None:
     assert len(kept) < len(fresh)
 
 
+def test_list_pages_show_a_change_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    url = reverse("visits:list")
+
+    def statuses() -> list[str]:
+        return [visit.status for visit, _days in client.get(url).context["rows"]]
+
+    first = statuses()
+    with CaptureQueriesContext(connection) as kept:
+        assert statuses() == first
+    Visit.objects.filter(project=project).update(status="cancelled")
+    with CaptureQueriesContext(connection) as fresh:
+        assert set(statuses()) == {"cancelled"}
+    assert "cancelled" not in first
+    assert len(kept) < len(fresh)
+
+
 def test_restore_jumps_to_an_unused_version(tmp_path) -> None:
     CustomerFactory.create()
     target = tmp_path / "backup.json"

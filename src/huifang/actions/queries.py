@@ -16,7 +16,7 @@ from huifang.actions.models import (
     ImprovementActionQuerySet,
 )
 from huifang.core import dataversion
-from huifang.core.listing import first_rows
+from huifang.core.listing import cached_rows, first_rows
 from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
 
@@ -120,7 +120,7 @@ def action_board(user: User, filters: ActionFilters, *, today: datetime.date) ->
         columns.append(
             BoardColumn(
                 status=status,
-                actions=list(column[:BOARD_COLUMN_LIMIT]),
+                actions=cached_rows(column[:BOARD_COLUMN_LIMIT]),
                 count=counts.get(status, 0),
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -69,6 +70,18 @@ def count_rows(queryset: QuerySet[Any]) -> int:
     return dataversion.cached("listing.count", (str(rows.query),), rows.count)
 
 
+def cached_rows(queryset: QuerySet[Any]) -> list[Any]:
+    """The rows of ``queryset``, kept until the data changes (any committed write moves
+    the data version, :mod:`huifang.core.dataversion`). The key is the SQL with its
+    parameters, which holds the user's scope, the filters, the order and the slice;
+    what a page shows depending on who looks is decided when it is rendered."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (``pk__in=[]``): no query needed
+        return []
+    return dataversion.cached("listing.rows", (sql, params), lambda: list(queryset))
+
+
 def first_rows(queryset: QuerySet[Any], limit: int) -> tuple[list[Any], int]:
     """The first ``limit`` rows and the total. The total is counted only when there are
     more rows than shown: a short list is its own count (one query instead of two)."""
@@ -86,6 +99,12 @@ class CountingPaginator(Paginator):
         if isinstance(self.object_list, QuerySet):
             return count_rows(self.object_list)
         return len(self.object_list)
+
+    def page(self, number: int | str) -> Page[Any]:
+        page = super().page(number)
+        if isinstance(page.object_list, QuerySet):
+            page.object_list = cached_rows(page.object_list)
+        return page
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = 0) -> Page[Any]:
