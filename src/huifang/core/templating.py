@@ -137,12 +137,19 @@ def _compiled(format_string: str, is_datetime: bool) -> Callable[[Any], str] | N
     return "".join(parts).format
 
 
+def _local(value: Any) -> Any:
+    """An aware moment in the current time zone (Django's templates do this to every
+    value before filters and output); anything else as it is."""
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value)
+    return value
+
+
 def date(value: Any, arg: str | None = None) -> str:
     """Django's ``date`` filter, in the current time zone, with a fast path."""
     if value in (None, ""):
         return ""
-    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
+    value = _local(value)
     if not isinstance(value, datetime.date):
         return defaultfilters.date(value, arg)
     format_string = formats.get_format(arg or "DATE_FORMAT")
@@ -154,18 +161,14 @@ def date(value: Any, arg: str | None = None) -> str:
 
 def time(value: Any, arg: str | None = None) -> str:
     """Django's ``time`` filter, in the current time zone."""
-    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return defaultfilters.time(value, arg)
+    return defaultfilters.time(_local(value), arg)
 
 
 def finalize(value: Any) -> Any:
     """What ``{{ value }}`` prints, as in Django's templates: localised dates, times,
     decimals and floats, in the current time zone."""
     if isinstance(value, (datetime.date, datetime.time, decimal.Decimal, float)):
-        if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return formats.localize(value)
+        return formats.localize(_local(value))
     if callable(value) and not isinstance(value, (jinja2.Undefined, SafeString, type)):
         raise TypeError(f"the template prints the method {value!r}: call it")
     return value
@@ -215,7 +218,6 @@ def environment(**options: Any) -> jinja2.Environment:
         url=url,
         static=static,
         querystring=querystring,
-        json_script=json_script,
         language_choices=language_choices,
     )
     env.filters.update(
@@ -223,7 +225,6 @@ def environment(**options: Any) -> jinja2.Environment:
         time=time,
         default_if_none=default_if_none,
         linebreaksbr=_escaping(defaultfilters.linebreaksbr),
-        linebreaks=_escaping(defaultfilters.linebreaks_filter),
         truncatechars=defaultfilters.truncatechars,
         floatformat=defaultfilters.floatformat,
         yesno=defaultfilters.yesno,
