@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,6 +27,9 @@ CHROMIUM_ARGS = [
 ]
 
 PASSWORD = "correct-horse-battery"  # the factories' password
+# Generous: CI runs the suite on a 2-core machine that may be busy. Only a failing
+# wait ever takes this long.
+TIMEOUT_MS = 20_000
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,7 +62,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     """A fresh browser context per test, English unless the test says otherwise."""
     context = browser.new_context(locale="en-US", base_url=live_server.url)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
 
@@ -74,7 +78,7 @@ def make_page(browser: Any, live_server: Any) -> Iterator[Any]:
         context = browser.new_context(base_url=live_server.url, **options)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(TIMEOUT_MS)
         return page
 
     yield _make
@@ -88,4 +92,9 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
-    page.wait_for_url("**/")
+    # "**/" would match /login/ itself and return before the redirect lands; wait for
+    # the page the login leads to, fully loaded, so its scripts (Bootstrap's
+    # collapse, htmx) are in place before the test's first click.
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
+    page.get_by_test_id("current-user").wait_for(state="attached")
+    page.wait_for_load_state("load")

@@ -43,6 +43,9 @@ def test_bell_works_on_a_phone(make_page: Any, project: Any, owner: User) -> Non
     page = make_page(viewport={"width": 390, "height": 844})
     log_in(page, "owner")
     page.locator(".navbar-toggler").click()
+    # Bootstrap marks the menu .show once it has finished opening; a click during
+    # the slide-open animation may land on the still-clipped menu.
+    page.locator("#main-nav.show").wait_for()
     page.get_by_test_id("notification-bell").click()
     page.wait_for_url("**/notifications/")
     titles = page.get_by_test_id("notification").locator("a.fw-semibold").all_inner_texts()
