@@ -12,12 +12,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from huifang.actions.services import create_action
 from huifang.core import dataversion
 from huifang.core.backup import backup_database, restore_database
 from huifang.customers.models import Customer
 from huifang.insights.metrics import summary
 from huifang.visits.models import Visit
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,6 +144,101 @@ def test_list_pages_show_a_change_at_once(project, owner) -> None:
         assert set(statuses()) == {"cancelled"}
     assert "cancelled" not in first
     assert len(kept) < len(fresh)
+
+
+def test_list_counts_follow_a_change_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    url = reverse("visits:list") + "?status=planned"
+
+    def count() -> int:
+        return client.get(url).context["page"].paginator.count
+
+    first = count()
+    with CaptureQueriesContext(connection) as kept:
+        assert count() == first
+    Visit.objects.filter(project=project).update(status="cancelled")
+    with CaptureQueriesContext(connection) as fresh:
+        assert count() == 0
+    assert first > 0
+    assert len(kept) < len(fresh)
+
+
+def test_project_page_shows_a_change_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    url = reverse("projects:detail", args=[project.pk])
+
+    def statuses() -> set[str]:
+        return {row["visit"].status for row in client.get(url).context["timeline"]}
+
+    first = statuses()
+    with CaptureQueriesContext(connection) as kept:
+        assert statuses() == first
+    Visit.objects.filter(project=project).update(status="cancelled")
+    with CaptureQueriesContext(connection) as fresh:
+        assert statuses() == {"cancelled"}
+    assert "cancelled" not in first
+    assert len(kept) < len(fresh)
+
+
+def test_action_board_shows_a_new_action_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    url = reverse("actions:board")
+
+    def open_cards() -> list[str]:
+        columns = client.get(url).context["columns"]
+        return [action.description for action in columns[0].actions]
+
+    assert open_cards() == []
+    with CaptureQueriesContext(connection) as kept:
+        assert open_cards() == []
+    create_action(
+        project=project,
+        description="Weekly status mail",
+        owner=owner,
+        due_date=datetime.date(2026, 4, 30),
+        created_by=owner,
+    )
+    with CaptureQueriesContext(connection) as fresh:
+        assert open_cards() == ["Weekly status mail"]
+    assert len(kept) < len(fresh)
+
+
+def test_a_new_person_appears_in_the_owner_filter_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    url = reverse("actions:board")
+    assert "Zhou Xin" not in client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as kept:
+        client.get(url)
+    UserFactory.create(username="zhou", display_name="Zhou Xin")
+    with CaptureQueriesContext(connection) as fresh:
+        page = client.get(url).content.decode()
+    newcomer = UserFactory.create(username="zhou").pk  # (get_or_create: the same person)
+    assert f'<option value="{newcomer}">Zhou Xin</option>' in page
+    assert len(kept) < len(fresh)
+
+
+def test_a_request_reads_the_version_once_unless_it_moves_it() -> None:
+    from django.core.signals import request_finished, request_started
+
+    request_started.send(sender=None)
+    try:
+        with CaptureQueriesContext(connection) as reads:
+            first = dataversion.current()
+            assert dataversion.current() == first
+        assert len(reads) == 1
+        CustomerFactory.create()  # this request's own write: read again, newer
+        assert dataversion.current() > first
+    finally:
+        request_finished.send(sender=None)
+    # Outside a request (a task, a shell) every call reads the database.
+    with CaptureQueriesContext(connection) as reads:
+        dataversion.current()
+        dataversion.current()
+    assert len(reads) == 2
 
 
 def test_restore_jumps_to_an_unused_version(tmp_path) -> None:

@@ -76,3 +76,32 @@ def test_hostile_labels_are_escaped(db: None) -> None:
     html = str(form["choice"])
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+class PersonForm(forms.Form):
+    who = forms.ModelChoiceField(queryset=User.objects.order_by("username"), empty_label="Anyone")
+    team = forms.ModelMultipleChoiceField(queryset=User.objects.order_by("username"))
+
+
+@pytest.mark.django_db
+def test_cached_choices_render_and_validate_as_djangos_own() -> None:
+    from huifang.core.forms import cache_choices
+
+    first = UserFactory.create(username="a-first", display_name=HOSTILE)
+    second = UserFactory.create(username="b-second")
+    data = {"who": str(second.pk), "team": [str(first.pk), str(second.pk)]}
+    for bound in (False, True):
+        plain = PersonForm(data if bound else None)
+        cached = PersonForm(data if bound else None)
+        cache_choices(cached.fields)
+        assert str(cached["who"]) == str(plain["who"])
+        assert str(cached["team"]) == str(plain["team"])
+    cached = PersonForm(data)
+    cache_choices(cached.fields)
+    assert cached.is_valid()
+    assert cached.cleaned_data["who"] == second
+    assert list(cached.cleaned_data["team"]) == [first, second]
+    refused = PersonForm({"who": "999999", "team": []})
+    cache_choices(refused.fields)
+    assert not refused.is_valid()
+    assert "who" in refused.errors

@@ -11,6 +11,7 @@ import jinja2
 import pytest
 from django.template import engines
 from django.template.defaultfilters import date as django_date
+from django.template.defaultfilters import truncatechars as django_truncatechars
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone, translation
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from huifang.core.management.commands.makemessages import python_calls
 from huifang.core.models import Role, User
-from huifang.core.templating import Jinja2Templates, date, querystring, url
+from huifang.core.templating import Jinja2Templates, date, querystring, truncatechars, url
 from huifang.visits.models import Visit, VisitStatus
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "huifang"
@@ -101,6 +102,15 @@ def test_date_gives_what_djangos_date_filter_gives(
                 date(value, format_name)
             return
         assert date(value, format_name) == expected
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("ab 回访\u0301\u0065\u00e9\u4e2d"), max_size=40),
+    length=st.integers(min_value=-1, max_value=45),
+)
+def test_truncatechars_gives_what_djangos_filter_gives(text: str, length: int) -> None:
+    # (combining accents and decomposed letters: the cases where Django normalises)
+    assert truncatechars(text, length) == django_truncatechars(text, length)
 
 
 def test_date_shows_an_aware_moment_in_the_current_time_zone() -> None:

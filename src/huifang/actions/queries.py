@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 
 from huifang.actions.models import (
@@ -16,7 +17,7 @@ from huifang.actions.models import (
     ImprovementActionQuerySet,
 )
 from huifang.core import dataversion
-from huifang.core.listing import cached_rows, first_rows
+from huifang.core.listing import first_rows
 from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
 
@@ -96,22 +97,32 @@ def filter_actions(
 
 def action_board(user: User, filters: ActionFilters, *, today: datetime.date) -> list[BoardColumn]:
     """One column per status, each with its first cards (soonest due first; the
-    verified column most recently closed first) and its full count. A fixed number of
-    queries: one count, one per column."""
+    verified column most recently closed first) and its full count.
+
+    Kept whole until the data changes (:mod:`huifang.core.dataversion`): grouping
+    every visible action (100,000 for a quality manager) and reading five columns
+    cost more than the page. The key is the SQL of the filtered actions, which holds
+    the user's scope and the filters (with ``today`` when they ask for overdue)."""
     actions = filter_actions(user, filters, today=today)
-    grouped = actions.order_by().values_list("status").annotate(total=Count("pk"))
-    # Grouping every visible action (100,000 for a quality manager) on each view costs
-    # more than the page: the counts are kept until the data changes, keyed by the SQL,
-    # which holds the user's scope and filters.
-    counts: dict[str, int] = dataversion.cached(
-        "actions.board_counts",
-        (str(grouped.query),),
-        lambda: dict(grouped.values_list("status", "total")),
+    try:
+        sql, params = actions.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter no action can match
+        return [BoardColumn(status, [], 0) for status in _board_statuses(filters)]
+    return dataversion.cached(
+        "actions.board", (sql, params, BOARD_COLUMN_LIMIT), lambda: _board(actions, filters)
     )
+
+
+def _board_statuses(filters: ActionFilters) -> list[ActionStatus]:
+    return [status for status in BOARD_COLUMNS if not filters.status or status == filters.status]
+
+
+def _board(actions: ImprovementActionQuerySet, filters: ActionFilters) -> list[BoardColumn]:
+    """A fixed number of queries: one count, one per column."""
+    grouped = actions.order_by().values_list("status").annotate(total=Count("pk"))
+    counts = dict(grouped.values_list("status", "total"))
     columns = []
-    for status in BOARD_COLUMNS:
-        if filters.status and status != filters.status:
-            continue
+    for status in _board_statuses(filters):
         column = actions.filter(status=status)
         if status == ActionStatus.VERIFIED_EFFECTIVE:
             column = column.order_by("-closed_on", "-pk")
@@ -120,7 +131,7 @@ def action_board(user: User, filters: ActionFilters, *, today: datetime.date) ->
         columns.append(
             BoardColumn(
                 status=status,
-                actions=cached_rows(column[:BOARD_COLUMN_LIMIT]),
+                actions=list(column[:BOARD_COLUMN_LIMIT]),
                 count=counts.get(status, 0),
             )
         )

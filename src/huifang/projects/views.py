@@ -326,7 +326,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     project = _get_project(request, pk)
     today = timezone.localdate()
-    context = project_detail_data(project, today=today)
+    context = {**project_detail_data(project, today=today)}
     context.update(
         project=project,
         today=today,

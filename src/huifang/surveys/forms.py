@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import StyledFormMixin, guard_fields
+from huifang.core.forms import StyledFormMixin, cache_choices, guard_fields
 from huifang.core.models import Language
 from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices
@@ -89,6 +89,7 @@ class InviteForm(forms.Form):
             "-is_primary", "name"
         )
         guard_fields(self.fields)
+        cache_choices(self.fields)
 
 
 class QuestionnaireForm(VersionedFormMixin, StyledFormMixin, forms.Form):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huifang.actions.models import ActionStatus, ImprovementAction, VerificationResult
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import DateInput, DateTimeInput, guard_fields
+from huifang.core.forms import DateInput, DateTimeInput, cache_choices, guard_fields
 from huifang.core.models import User
 from huifang.customers.models import Contact
 from huifang.policy.models import ChecklistItem, PhaseChoices
@@ -80,6 +80,7 @@ class StyledForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         guard_fields(self.fields)
+        cache_choices(self.fields)
         for field in self.fields.values():
             widget = field.widget
             css = widget.attrs.get("class", "")

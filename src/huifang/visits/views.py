@@ -69,7 +69,11 @@ SORTS: dict[str, tuple[str, ...] | str] = {
 
 
 def _get_visit(request: HttpRequest, pk: int) -> Visit:
-    visits = Visit.objects.visible_to(request.user).select_related(
+    # Two short queries rather than one: with the user's scope inside the seven-table
+    # join, PostgreSQL spent 5 ms planning a one-row lookup (both together take 2).
+    if not Visit.objects.visible_to(request.user).filter(pk=pk).exists():
+        raise Http404
+    visits = Visit.objects.select_related(
         "project__customer", "project__policy", "project__manager", "owner", "policy_version"
     )
     return get_object_or_404(visits, pk=pk)
