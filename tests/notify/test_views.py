@@ -89,6 +89,19 @@ def test_bell_shows_unread_count(english: None, kickoff: Visit, colleague: User)
     assert '<span class="badge text-bg-danger" data-testid="unread-count">2</span>' in html
 
 
+def test_bell_count_follows_new_and_read_notifications_at_once(
+    english: None, kickoff: Visit, colleague: User
+) -> None:
+    client = _client(colleague)
+    badge = '<span class="badge text-bg-danger" data-testid="unread-count">{}</span>'
+    first = _notification(kickoff, colleague, "a")
+    assert badge.format(1) in client.get("/notifications/").content.decode()
+    _notification(kickoff, colleague, "b")
+    assert badge.format(2) in client.get("/notifications/").content.decode()
+    client.post(f"/notifications/{first.pk}/read/")
+    assert badge.format(1) in client.get("/notifications/").content.decode()
+
+
 def test_mark_read_own_notification(english: None, kickoff: Visit, colleague: User) -> None:
     notification = _notification(kickoff, colleague)
     response = _client(colleague).post(f"/notifications/{notification.pk}/read/")
