@@ -206,6 +206,30 @@ def test_action_board_shows_a_new_action_at_once(project, owner) -> None:
     assert len(kept) < len(fresh)
 
 
+def test_record_form_offers_a_new_action_for_verification_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    visit = Visit.objects.get(project=project, phase="kickoff")
+    url = reverse("visits:record", args=[visit.pk])
+
+    def to_verify() -> list[str]:
+        return [form.action.description for form in client.get(url).context["verifications"]]
+
+    assert to_verify() == []
+    with CaptureQueriesContext(connection) as kept:
+        assert to_verify() == []
+    create_action(
+        project=project,
+        description="Weekly status mail",
+        owner=owner,
+        due_date=datetime.date(2026, 4, 30),
+        created_by=owner,
+    )
+    with CaptureQueriesContext(connection) as fresh:
+        assert to_verify() == ["Weekly status mail"]
+    assert len(kept) < len(fresh)
+
+
 def test_a_new_person_appears_in_the_owner_filter_at_once(project, owner) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(owner)

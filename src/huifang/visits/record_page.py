@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
-from huifang.core import access
+from huifang.core import access, dataversion
 from huifang.core.concurrency import EditConflict, row_version
 from huifang.core.errors import DomainError
 from huifang.policy.models import ChecklistItem
@@ -61,25 +61,44 @@ ADD_ROW = {"add_problem": "problems", "add_action": "actions"}
 
 
 def attachment_context(
-    request: HttpRequest, visit: Visit, record: VisitRecord | None
+    request: HttpRequest,
+    visit: Visit,
+    record: VisitRecord | None,
+    *,
+    may_record: bool | None = None,
 ) -> dict[str, Any]:
-    user = access.signed_in_user(request)
-    may_record = access.can_record_visit(user, visit.project)
+    """``may_record``: what the caller already found (the record form is only shown to
+    someone who may record); else it is checked here."""
+    if may_record is None:
+        may_record = access.can_record_visit(access.signed_in_user(request), visit.project)
     return {
         "visit": visit,
-        "attachments": list(visit.attachments.select_related("uploaded_by")),
+        "attachments": dataversion.cached(
+            "visits.attachments",
+            (visit.pk,),
+            lambda: list(visit.attachments.select_related("uploaded_by")),
+        ),
         "may_upload": may_record and visit.status != VisitStatus.CANCELLED,
         "may_delete": may_record and not (record is not None and record.is_submitted),
         "attachment_form": AttachmentForm(),
     }
 
 
+# The record form's read-only rows (checklist, earlier actions, attachments) are kept
+# until the data changes (huifang.core.dataversion): three queries of the page's ten.
+
+
 def checklist_items(visit: Visit) -> list[ChecklistItem]:
     """The phase's checklist from the policy version that planned the visit (or the
     version in force for an ad-hoc visit)."""
-    version = visit.policy_version or version_in_force(
-        visit.project.policy, on=timezone.localdate()
+    today = timezone.localdate()
+    return dataversion.cached(
+        "visits.checklist", (visit.pk, today), lambda: _checklist_items(visit, today)
     )
+
+
+def _checklist_items(visit: Visit, today: datetime.date) -> list[ChecklistItem]:
+    version = visit.policy_version or version_in_force(visit.project.policy, on=today)
     if version is None:
         return []
     return list(version.checklist_items.filter(phase=visit.phase).order_by("position", "pk"))
@@ -88,6 +107,13 @@ def checklist_items(visit: Visit) -> list[ChecklistItem]:
 def verification_candidates(visit: Visit, record: VisitRecord | None) -> list[ImprovementAction]:
     """The project's earlier actions a visit verifies: done (awaiting a verdict) or
     still open. Actions raised by this very record are not its to verify."""
+    key = (visit.project_id, record.pk if record is not None else None)
+    return dataversion.cached(
+        "visits.to_verify", key, lambda: _verification_candidates(visit, record)
+    )
+
+
+def _verification_candidates(visit: Visit, record: VisitRecord | None) -> list[ImprovementAction]:
     actions = ImprovementAction.objects.filter(
         project_id=visit.project_id, status__in=[*OPEN_ACTION_STATUSES, ActionStatus.DONE]
     ).select_related("owner")
@@ -224,7 +250,8 @@ def _render(
             start=project.start, end=project.end, on=_visit_day(visit)
         ),
         "variance_days": record.variance_days if record is not None else None,
-        **attachment_context(request, visit, record),
+        # Only someone who may record reaches the record form (visits.views).
+        **attachment_context(request, visit, record, may_record=True),
         "attachment_form": AttachmentForm(),
     }
     return render(request, "visits/record_form.html", context, status=status)
