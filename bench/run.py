@@ -339,10 +339,10 @@ def bench_scale(scale: str, opts: argparse.Namespace, out_dir: Path) -> dict[str
         "HUIFANG_DATA_DIR": str(data_dir),
         "HUIFANG_BENCH": "1",
         "HUIFANG_DEBUG": "0",
-        # The serve process's periodic thread sweeps only from this local hour on, and it
-        # must not sweep while we measure (the sweep is timed on its own below); 24 would
-        # be refused by the Celery schedule, so a run at 23:00-24:00 local may overlap.
-        "HUIFANG_SWEEP_HOUR": "23",
+        # No periodic jobs beside the server: they must not plan or sweep while pages
+        # are measured (the sweep is timed on its own below). A sweep-hour setting
+        # alone let runs after 23:00 local plan and sweep during the first pages.
+        "HUIFANG_PERIODIC_JOBS": "0",
         "HUIFANG_LOG_LEVEL": "WARNING",
     }
     env.pop("HUIFANG_REDIS_URL", None)

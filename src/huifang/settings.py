@@ -304,6 +304,9 @@ HUIFANG_NOTIFY_MAX_ATTEMPTS = env_int("HUIFANG_NOTIFY_MAX_ATTEMPTS", 5)
 HUIFANG_NOTIFY_RETRY_BASE_SECONDS = env_int("HUIFANG_NOTIFY_RETRY_BASE_SECONDS", 60)
 # Local hour at which the daily sweep runs (beat, or the serve thread without a broker).
 HUIFANG_SWEEP_HOUR = env_int("HUIFANG_SWEEP_HOUR", 8)
+# Without a broker, `huifang serve` runs the periodic jobs beside gunicorn; 0 leaves them
+# to someone else (the load benchmark, which times the sweep on its own).
+HUIFANG_PERIODIC_JOBS = env_bool("HUIFANG_PERIODIC_JOBS", True)
 EMAIL_TIMEOUT = env_int("HUIFANG_EMAIL_TIMEOUT", 30)
 
 # --- Celery ---------------------------------------------------------------------------

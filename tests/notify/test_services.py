@@ -130,3 +130,16 @@ def test_periodic_tick_sweeps_once_a_day_after_the_hour(kickoff: Visit, settings
     with time_machine.travel(local("2026-03-09", hour=9), tick=False):
         assert _tick(None) == datetime.date(2026, 3, 9)
     assert Notification.objects.filter(kind=Kind.VISIT_DUE_TODAY).count() == 1
+
+
+def test_serve_starts_no_periodic_process_when_told_not_to_or_with_a_broker(
+    settings: Any,
+) -> None:
+    from huifang.notify.periodic import start_periodic_process
+
+    settings.REDIS_URL = ""
+    settings.HUIFANG_PERIODIC_JOBS = False
+    assert start_periodic_process() is None
+    settings.HUIFANG_PERIODIC_JOBS = True
+    settings.REDIS_URL = "redis://127.0.0.1:6379/9"
+    assert start_periodic_process() is None

@@ -70,8 +70,9 @@ def run_periodic_jobs(parent_pid: int) -> None:
 
 
 def start_periodic_process() -> multiprocessing.process.BaseProcess | None:
-    """Start the loop unless a broker is configured (then beat does this job)."""
-    if settings.REDIS_URL:
+    """Start the loop unless a broker is configured (then beat does this job) or
+    ``HUIFANG_PERIODIC_JOBS`` is off."""
+    if settings.REDIS_URL or not settings.HUIFANG_PERIODIC_JOBS:
         return None
     process = multiprocessing.get_context("spawn").Process(
         target=run_periodic_jobs, args=(os.getpid(),), daemon=True, name="huifang-periodic"
