@@ -243,6 +243,23 @@ def test_project_page_shows_who_changed_what(client: Client, project: Project, o
     assert 'data-testid="audit-history"' in response.content.decode()
 
 
+def test_project_history_is_fresh_and_in_the_readers_language(
+    client: Client, project: Project, owner: User
+) -> None:
+    client.force_login(owner)
+    url = reverse("projects:detail", args=[project.pk])
+    client.get(url)  # seen (and kept) before the change
+    version = form_version(client, reverse("projects:edit", args=[project.pk]))
+    client.post(
+        reverse("projects:hold", args=[project.pk]),
+        {"hold-reason": "Customer audit", "hold-version": version},
+    )
+    chinese = client.get(url).context["audit_history"][0].changes
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").context["audit_history"][0].changes
+    assert [(c.field, c.old, c.new) for c in chinese] == [("状态", "进行中", "暂停")]
+    assert [(c.field, c.old, c.new) for c in english] == [("status", "Active", "On hold")]
+
+
 def test_customer_page_shows_its_history(client: Client, owner: User, admin_user: User) -> None:
     with acting_as(admin_user):
         customer = create_customer(name="Acme")

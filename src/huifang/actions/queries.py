@@ -52,9 +52,34 @@ class ActionFilters:
 
 
 @dataclass(frozen=True)
+class BoardCard:
+    """What a board card shows of an action: a plain record, so that the board kept in
+    the cache unpickles in a fraction of the time of 100 actions with their projects,
+    customers and owners."""
+
+    pk: int
+    description: str
+    project_code: str
+    owner_name: str
+    due_date: datetime.date
+    status: str
+
+    @classmethod
+    def of(cls, action: ImprovementAction) -> BoardCard:
+        return cls(
+            pk=action.pk,
+            description=action.description,
+            project_code=action.project.code,
+            owner_name=str(action.owner),
+            due_date=action.due_date,
+            status=action.status,
+        )
+
+
+@dataclass(frozen=True)
 class BoardColumn:
     status: ActionStatus
-    actions: list[ImprovementAction]
+    actions: list[BoardCard]
     count: int
 
     @property
@@ -131,7 +156,7 @@ def _board(actions: ImprovementActionQuerySet, filters: ActionFilters) -> list[B
         columns.append(
             BoardColumn(
                 status=status,
-                actions=list(column[:BOARD_COLUMN_LIMIT]),
+                actions=[BoardCard.of(action) for action in column[:BOARD_COLUMN_LIMIT]],
                 count=counts.get(status, 0),
             )
         )

@@ -12,11 +12,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from huifang.core import access
+from huifang.core import access, dataversion
 from huifang.core.concurrency import EditConflict, VersionForm
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
@@ -333,6 +333,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changed_ids=_changed_ids(request),
         can_manage=access.can_manage_project(user, project),
         can_record=access.can_record_visit(user, project),
-        audit_history=history_of(project),
+        # Its labels are translated: kept per language until the data changes.
+        audit_history=dataversion.cached(
+            "projects.history", (project.pk, get_language()), lambda: history_of(project)
+        ),
     )
     return render(request, "projects/project_detail.html", context)
