@@ -182,6 +182,35 @@ def test_project_page_shows_a_change_at_once(project, owner) -> None:
     assert len(kept) < len(fresh)
 
 
+def test_project_and_visit_pages_show_their_own_change_at_once(project, owner) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(owner)
+    visit = Visit.objects.get(project=project, phase="kickoff")
+    project_url = reverse("projects:detail", args=[project.pk])
+    record_url = reverse("visits:record", args=[visit.pk])
+    assert client.get(project_url).context["project"].name == project.name
+    assert client.get(record_url).context["visit"].owner == owner
+    type(project).objects.filter(pk=project.pk).update(name="ERP rollout, phase 2")
+    Visit.objects.filter(pk=visit.pk).update(owner=None)
+    assert client.get(project_url).context["project"].name == "ERP rollout, phase 2"
+    assert client.get(record_url).context["visit"].owner is None
+
+
+def test_a_kept_project_or_visit_is_still_refused_to_outsiders(project, owner, outsider) -> None:
+    visit = Visit.objects.get(project=project, phase="kickoff")
+    urls = [
+        reverse("projects:detail", args=[project.pk]),
+        reverse("visits:record", args=[visit.pk]),
+        reverse("visits:detail", args=[visit.pk]),
+    ]
+    insider, stranger = Client(), Client()
+    insider.force_login(owner)
+    stranger.force_login(outsider)
+    for url in urls:
+        assert insider.get(url).status_code == 200  # now kept under the data version
+        assert stranger.get(url).status_code == 404
+
+
 def test_action_board_shows_a_new_action_at_once(project, owner) -> None:
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(owner)

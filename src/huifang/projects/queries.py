@@ -111,16 +111,18 @@ def assignable_members() -> QuerySet[User]:
 
 def project_for_detail(user: AnyUser) -> ProjectQuerySet:
     """The queryset the detail page loads its project from (scope + header joins)."""
-    return (
-        Project.objects.visible_to(user)
-        .select_related("customer", "manager", "policy")
-        .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.select_related("user").order_by("user__username"),
-            ),
-            "default_contacts",
-        )
+    return project_with_team().visible_to(user)
+
+
+def project_with_team() -> ProjectQuerySet:
+    """Projects with what their page's header shows: customer, manager, policy, team
+    and default contacts."""
+    return Project.objects.select_related("customer", "manager", "policy").prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.select_related("user").order_by("user__username"),
+        ),
+        "default_contacts",
     )
 
 

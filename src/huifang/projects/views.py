@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from huifang.core.concurrency import EditConflict, VersionForm
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
+from huifang.core.models import User
 from huifang.customers.queries import visible_customers
 from huifang.projects import services
 from huifang.projects.forms import (
@@ -36,6 +37,7 @@ from huifang.projects.queries import (
     project_detail_data,
     project_for_detail,
     project_managers,
+    project_with_team,
 )
 from huifang.projects.queries import (
     project_list as list_projects,
@@ -315,6 +317,21 @@ def project_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _after_plan(request, project, result)
 
 
+def _shown_project(user: User, pk: int) -> Project:
+    """The project for its page, a read: the user's scope is checked live (nobody is
+    asked who sees every project), and the project with its header joins and team is
+    kept until the data changes (three queries)."""
+    in_scope = Project.objects.visible_to(user).filter(pk=pk)
+    if not access.sees_all_projects(user) and not in_scope.exists():
+        raise Http404
+    project = dataversion.cached(
+        "projects.shown", (pk,), lambda: project_with_team().filter(pk=pk).first()
+    )
+    if project is None:
+        raise Http404
+    return project
+
+
 def _changed_ids(request: HttpRequest) -> set[int]:
     raw = request.GET.get("changed", "")
     return {int(part) for part in raw.split(",") if part.strip().isdigit()}
@@ -324,7 +341,7 @@ def _changed_ids(request: HttpRequest) -> set[int]:
 @require_http_methods(["GET"])
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
-    project = _get_project(request, pk)
+    project = _shown_project(user, pk)
     today = timezone.localdate()
     context = {**project_detail_data(project, today=today)}
     context.update(

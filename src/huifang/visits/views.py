@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.actions.models import ActionVerification, ImprovementAction
-from huifang.core import access
+from huifang.core import access, dataversion
 from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.history import merged_history
@@ -78,7 +78,13 @@ def _get_visit(request: HttpRequest, pk: int) -> Visit:
     visits = Visit.objects.select_related(
         "project__customer", "project__policy", "project__manager", "owner", "policy_version"
     )
-    return get_object_or_404(visits, pk=pk)
+    if request.method != "GET":  # a change reads the row as it is now
+        return get_object_or_404(visits, pk=pk)
+    # A page view (the record form above all) reads it as of the data version.
+    visit = dataversion.cached("visits.shown", (pk,), lambda: visits.filter(pk=pk).first())
+    if visit is None:
+        raise Http404
+    return visit
 
 
 def may_schedule(user: Any, visit: Visit) -> bool:
