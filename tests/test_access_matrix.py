@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django import forms
 from django.db import transaction
 from django.db.models import Model
 from django.test import Client
@@ -486,3 +487,46 @@ def test_invite_a_contact_of_another_customer_is_refused(world: World) -> None:
         "contacts": [f"Select a valid choice. {stranger.pk} is not one of the available choices."]
     }
     assert SurveyInvitation.objects.filter(contact=stranger).count() == 1  # its own survey
+
+
+def test_cached_select_options_render_as_djangos_own(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every model ``<select>`` whose options a page reads from the cache renders exactly
+    what Django's own options render, attributes included (the project form's contact
+    picker once lost its ``data-customer`` and, with it, every project's contacts)."""
+    from django.forms.models import ModelChoiceIterator
+
+    from huifang.core.forms import CachedChoiceIterator
+
+    seen: list[tuple[str, Any]] = []
+    original_init = CachedChoiceIterator.__init__
+
+    def recording_init(self: CachedChoiceIterator, field: Any) -> None:
+        original_init(self, field)
+        seen.append((url, field))
+
+    monkeypatch.setattr(CachedChoiceIterator, "__init__", recording_init)
+    for role in ("admin", "owner"):
+        client = _client(world, role)
+        for name, rule in sorted(RULES.items()):
+            if "GET" not in rule.methods or EXPECTED[rule.rule][role] != OK:
+                continue
+            url = reverse(name, kwargs=rule.kwargs(world))
+            with transaction.atomic():
+                client.get(url)
+                transaction.set_rollback(True)
+
+    differ: list[str] = []
+    fields = {id(field): (url, field) for url, field in seen}
+    for url, field in fields.values():
+        first = next((pk for pk, _label in field.choices if pk != ""), None)
+        multiple = isinstance(field.widget, forms.SelectMultiple)
+        value = ([str(first)] if multiple else str(first)) if first is not None else None
+        cached = field.widget.render("field", value)
+        field.iterator = ModelChoiceIterator
+        field.widget.choices = field.choices
+        if field.widget.render("field", value) != cached:
+            differ.append(f"{url}: {field.label}")
+    assert len(fields) >= 20  # the pages' filters and forms were really looked at
+    assert differ == []

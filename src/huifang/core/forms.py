@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import EmptyResultSet, ValidationError
-from django.forms.models import ModelChoiceIterator
+from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +65,36 @@ def guard_fields(fields: dict[str, forms.Field]) -> None:
             _refuse_huge_ids(field)
 
 
+class OptionAttrsSelectMixin:
+    """A ``<select>`` whose options carry attributes read from their objects (say the
+    customer a contact belongs to, for a page script that filters on it).
+
+    ``option_attrs`` is the one place that says which; it is called with the model
+    instance when Django builds the options, and when :class:`CachedChoiceIterator`
+    fills its cache, which keeps the attributes beside each (id, label) pair."""
+
+    def option_attrs(self, instance: Any) -> dict[str, str]:
+        return {}
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)  # type: ignore[misc]
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"].update(self.option_attrs(instance))
+        else:
+            option["attrs"].update(getattr(value, "option_attrs", {}))
+        return option
+
+
+class CachedChoiceValue(ModelChoiceIteratorValue):
+    """An option's id with the attributes its widget derived from the object when the
+    options were cached (the object itself is not kept)."""
+
+    def __init__(self, value: Any, option_attrs: dict[str, str]) -> None:
+        super().__init__(value, None)  # type: ignore[arg-type]
+        self.option_attrs = option_attrs
+
+
 class CachedChoiceIterator(ModelChoiceIterator):
     """The options of a model ``<select>`` as (id, label) pairs, kept until the data
     changes (:mod:`huifang.core.dataversion`).
@@ -72,33 +102,53 @@ class CachedChoiceIterator(ModelChoiceIterator):
     Django builds them from model instances on every render, through a server-side
     cursor on PostgreSQL: a 200-person owner list cost 4 to 5 ms per filter form,
     about as much as the page's own queries. The key is the choice query's SQL with
-    its parameters (the user's scope), the field's labelling and the language; the
-    field still validates a submitted id against its queryset."""
+    its parameters (the user's scope), the field's labelling, the widget's option
+    attributes and the language; the field still validates a submitted id against its
+    queryset. A widget with :class:`OptionAttrsSelectMixin` gets its attributes kept
+    too: without them the project form's contact picker lost every option (and, on
+    saving, the project's contacts)."""
 
-    def _pairs(self) -> list[tuple[Any, str]]:
+    def _options(self) -> list[tuple[Any, str, dict[str, str] | None]]:
         queryset = self.queryset
         try:
             sql, params = queryset.query.sql_with_params()
         except EmptyResultSet:  # ``.none()``: no options, no query
             return []
-        labelling = type(self.field).label_from_instance
         field = self.field
+        labelling = type(field).label_from_instance
+        attrs_of = getattr(field.widget, "option_attrs", None)
+        attributes = f"{attrs_of.__module__}.{attrs_of.__qualname__}" if attrs_of else ""
         return dataversion.cached(
             "forms.choices",
-            (sql, params, labelling.__module__, labelling.__qualname__, get_language()),
-            lambda: [(obj.pk, str(field.label_from_instance(obj))) for obj in queryset],
+            (
+                sql,
+                params,
+                labelling.__module__,
+                labelling.__qualname__,
+                attributes,
+                get_language(),
+            ),
+            lambda: [
+                (
+                    obj.pk,
+                    str(field.label_from_instance(obj)),
+                    attrs_of(obj) if attrs_of else None,
+                )
+                for obj in queryset
+            ],
         )
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        yield from self._pairs()
+        for pk, label, attrs in self._options():
+            yield (pk if attrs is None else CachedChoiceValue(pk, attrs), label)
 
     def __len__(self) -> int:
-        return len(self._pairs()) + (1 if self.field.empty_label is not None else 0)
+        return len(self._options()) + (1 if self.field.empty_label is not None else 0)
 
     def __bool__(self) -> bool:
-        return self.field.empty_label is not None or bool(self._pairs())
+        return self.field.empty_label is not None or bool(self._options())
 
 
 def cache_choices(fields: dict[str, forms.Field]) -> None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huifang.core.access import is_quality_or_admin
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import DateInput, StyledFormMixin
+from huifang.core.forms import DateInput, OptionAttrsSelectMixin, StyledFormMixin
 from huifang.core.models import User
 from huifang.customers.forms import restyle
 from huifang.customers.models import Contact, Customer
@@ -78,16 +78,12 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.customer.name} · {obj}"
 
 
-class ContactSelect(forms.SelectMultiple):
-    """Each option carries its customer, so project.js can show only the contacts of
-    the customer picked above (the server checks it again)."""
+class ContactSelect(OptionAttrsSelectMixin, forms.SelectMultiple):
+    """Each option carries its customer, so project_form.js can show only the contacts
+    of the customer picked above (the server checks it again)."""
 
-    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        option = super().create_option(*args, **kwargs)
-        instance = getattr(option["value"], "instance", None)
-        if instance is not None:
-            option["attrs"]["data-customer"] = str(instance.customer_id)
-        return option
+    def option_attrs(self, instance: Any) -> dict[str, str]:
+        return {"data-customer": str(instance.customer_id)}
 
 
 class ProjectForm(StyledFormMixin, forms.ModelForm):
