@@ -46,7 +46,7 @@ def _url(visit: Visit) -> str:
 
 
 def _data(
-    revision: Any = "", problems: Any = 1, actions: Any = 1, **changes: Any
+    revision: Any = "0", problems: Any = 1, actions: Any = 1, **changes: Any
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
         "intent": "save",
@@ -341,21 +341,41 @@ def test_record_form_first_save_racing_another_is_a_conflict(
     project: Project, owner: User, colleague: User
 ) -> None:
     visit = _kickoff(project)
-    save_visit_record(
-        visit=visit,
-        recorded_by=owner,
-        fields={"summary": "Theirs"},
-        problems=[],
-        feedback=None,
-        actions=[],
-        verifications=[],
-    )
+    theirs = _client(owner)
+    mine = _client(colleague)
+    # Both open the form before the visit has a record.
+    assert theirs.get(_url(visit)).context["forms"].record["revision"].value() == 0
+    assert mine.get(_url(visit)).context["forms"].record["revision"].value() == 0
+    theirs.post(_url(visit), _full(colleague, **{"record-summary": "Theirs"}))
 
-    # The page was opened before the other draft existed: no revision.
-    response = _client(colleague).post(_url(visit), _data(**{"record-summary": "Mine"}))
+    response = mine.post(_url(visit), _full(colleague, **{"record-summary": "Mine"}))
 
-    assert response.status_code == 302  # no revision sent: an ordinary save
-    assert VisitRecord.objects.get(visit=visit).summary == "Mine"
+    forms = response.context["forms"]
+    assert response.status_code == 409
+    errors = forms.record.non_field_errors()
+    assert errors[0].startswith("Someone else saved this record in the meantime.")
+    assert errors[1] == "Saved now: Summary: “Theirs”."
+    assert (forms.record["summary"].value(), forms.record["revision"].value()) == ("Mine", "1")
+    record = VisitRecord.objects.get(visit=visit)
+    assert (record.summary, record.revision) == ("Theirs", 1)
+    assert [p.description for p in record.problems.all()] == ["Late test data"]
+
+
+def test_record_form_post_without_revision_leaves_the_draft_alone(
+    project: Project, owner: User, colleague: User
+) -> None:
+    visit = _kickoff(project)
+    _client(owner).post(_url(visit), _full(colleague, **{"record-summary": "Theirs"}))
+    data = _full(colleague, **{"record-summary": "Mine"})
+    del data["record-revision"]
+
+    response = _client(colleague).post(_url(visit), data)
+
+    forms = response.context["forms"]
+    assert response.status_code == 409
+    assert forms.record.non_field_errors()[0].startswith("This page is out of date")
+    assert forms.record["summary"].value() == "Mine"
+    assert VisitRecord.objects.get(visit=visit).summary == "Theirs"
 
 
 # --- Submission and amendments ------------------------------------------------------------

@@ -29,6 +29,7 @@ from huifang.visits.lifecycle import (
 )
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import (
+    NO_RECORD_YET,
     amend_visit_record,
     planned_percent,
     save_visit_record,
@@ -235,6 +236,24 @@ def test_save_visit_record_with_stale_revision_refused_and_nothing_changed(
     record = VisitRecord.objects.get()
     assert (record.summary, record.revision, record.recorded_by) == ("Owner's edit", 2, owner)
     assert Problem.objects.count() == 0  # the owner's save replaced them; the stale one did not
+
+
+def test_save_visit_record_by_one_who_saw_no_record_refused_once_a_draft_exists(
+    project: Project, owner: User, colleague: User
+) -> None:
+    _save(_visit(project), owner, fields={"summary": "Owner's draft"}, problems=[])
+
+    with pytest.raises(DomainError) as error:
+        _save(
+            _visit(project),
+            colleague,
+            fields={"summary": "Colleague's first draft"},
+            problems=[],
+            expected_revision=NO_RECORD_YET,
+        )
+
+    assert error.value.code == "conflict"
+    assert VisitRecord.objects.get().summary == "Owner's draft"
 
 
 def test_save_visit_record_action_owner_outside_team_refused(

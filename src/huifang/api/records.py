@@ -203,7 +203,10 @@ def save_record(request: HttpRequest, visit_id: PathId, payload: RecordIn) -> An
         feedback=feedback,
         actions=actions,
         verifications=verifications,
-        expected_revision=payload.revision,
+        # No revision: the caller saw no record, and one saved meanwhile is a conflict.
+        expected_revision=(
+            payload.revision if payload.revision is not None else recording.NO_RECORD_YET
+        ),
     )
     return _detail(record)
 

@@ -226,7 +226,7 @@ class _ChecklistMixin:
 class RecordForm(_ChecklistMixin, StyledForm):
     """Progress, the phase's checklist and the summary; the record's own fields."""
 
-    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     work_completed = forms.CharField(
         label=_("Work completed"), required=False, widget=forms.Textarea(attrs=TEXTAREA)
     )

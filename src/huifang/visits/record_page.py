@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.core import access, dataversion
-from huifang.core.concurrency import EditConflict, row_version
+from huifang.core.concurrency import EditConflict, differences, row_version
 from huifang.core.errors import DomainError
 from huifang.policy.models import ChecklistItem
 from huifang.policy.queries import version_in_force
@@ -44,6 +44,7 @@ from huifang.visits.models import (
     VisitStatus,
 )
 from huifang.visits.recording import (
+    NO_RECORD_YET,
     amend_visit_record,
     planned_percent,
     save_visit_record,
@@ -143,7 +144,13 @@ class RecordForms:
 
 def _initial(record: VisitRecord | None) -> dict[str, Any]:
     if record is None:
-        return {"record": {}, "problems": [], "actions": [], "feedback": {}, "verdicts": {}}
+        return {
+            "record": {"revision": NO_RECORD_YET},
+            "problems": [],
+            "actions": [],
+            "feedback": {},
+            "verdicts": {},
+        }
     feedback: Feedback | None = record.feedback.filter(source=FeedbackSource.VISIT).first()
     feedback_fields = [name for name in FeedbackForm.base_fields if name != "respondent"]
     return {
@@ -269,6 +276,14 @@ def _with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
 
 
 def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
+    revision = forms.record.cleaned_data.get("revision")
+    if revision is None:
+        # A form without the revision it was built from (a page from before an
+        # upgrade, a hand-made post) cannot say what it replaces: refused as out of date.
+        raise DomainError(
+            _("This page is out of date: it does not say which version of the record it shows."),
+            code="conflict",
+        )
     problems = [spec for form in forms.problems.forms if (spec := form.spec())]
     actions = [spec for form in forms.actions.forms if (spec := form.spec())]
     verdicts = [spec for form in forms.verifications if (spec := form.spec())]
@@ -280,7 +295,7 @@ def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
         feedback=forms.feedback.spec(),
         actions=actions,
         verifications=verdicts,
-        expected_revision=forms.record.cleaned_data.get("revision"),
+        expected_revision=revision,
     )
 
 
@@ -307,7 +322,7 @@ def handle_record_form(
         # then a deliberate choice to replace the other person's version.
         current = VisitRecord.objects.filter(visit=visit).first()
         data = request.POST.copy()
-        data["record-revision"] = str(current.revision) if current else ""
+        data["record-revision"] = str(current.revision if current else NO_RECORD_YET)
         forms = build_forms(visit, current, data)
         forms.is_valid()
         forms.record.add_error(
@@ -316,6 +331,12 @@ def handle_record_form(
             + " "
             + _("Your input is kept below: check the saved version, then save again."),
         )
+        if current is not None:
+            stored = differences(forms.record, build_forms(visit, current).record)
+            if stored:
+                forms.record.add_error(
+                    None, _("Saved now: %(values)s.") % {"values": "; ".join(stored)}
+                )
         return _render(request, visit, current, forms, status=409)
     if intent != "submit":
         messages.success(request, _("Draft saved."))

@@ -282,6 +282,10 @@ def _refuse_read_only() -> DomainError:
     )
 
 
+# ``expected_revision`` of a writer who saw no record yet (a revision starts at 1).
+NO_RECORD_YET = 0
+
+
 @transaction.atomic
 def save_visit_record(
     *,
@@ -304,6 +308,10 @@ def save_visit_record(
     ``from_feedback=True`` to link what it answers. ``verifications`` are verdicts on
     earlier actions (``action``, ``result``, ``note``, ``new_due_date``): checked now,
     applied when the record is submitted. ``recorded_by`` becomes the record's author.
+
+    ``expected_revision`` is the revision the writer saw, :data:`NO_RECORD_YET` when
+    they saw no record (pages and the API always pass one); ``None`` skips the check
+    (demo data and commands).
     """
     visit = Visit.objects.select_related("project__policy", "policy_version").get(pk=visit.pk)
     if visit.status == VisitStatus.CANCELLED:
@@ -311,10 +319,14 @@ def save_visit_record(
     cleaned = _clean_fields(visit, fields)
     record = VisitRecord.objects.filter(visit=visit).first()
     if record is None:
-        if expected_revision is not None:
+        if expected_revision:  # the writer saw a record that is no longer there
             raise _conflict()
         record = _create_record(visit, recorded_by, cleaned)
     else:
+        if expected_revision == NO_RECORD_YET:
+            # The writer's page was opened before anybody saved a draft; somebody has
+            # since: replacing that draft unseen would lose their work.
+            raise _conflict()
         record = _update_record(record, visit, recorded_by, cleaned, expected_revision)
         record.problems.all().delete()
         record.feedback.filter(source=FeedbackSource.VISIT).delete()
