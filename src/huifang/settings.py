@@ -102,6 +102,7 @@ _CONTEXT_PROCESSORS = [
     "django.template.context_processors.i18n",
     "huifang.core.navigation.navigation",
     "huifang.notify.context_processors.unread_notifications",
+    "huifang.insights.context_processors.policy_to_acknowledge",
 ]
 # Pages and e-mails are Jinja2 templates in each app's jinja2/ folder (why: see
 # core/templating.py); Django's engine stays for the admin.

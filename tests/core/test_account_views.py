@@ -58,7 +58,7 @@ def test_users_pages_forbidden_for_non_admins(
 def test_users_nav_link_only_for_admins(admin_user: User, quality: User) -> None:
     link = f'href="{reverse("accounts:users")}"'.encode()
     assert link in _client(admin_user).get("/").content
-    assert link not in _client(quality).get("/").content
+    assert link not in _client(quality).get("/?mine=1").content
 
 
 # --- List -----------------------------------------------------------------------------

@@ -229,7 +229,7 @@ def test_home_of_a_colleague_shows_visits_they_take_part_in(
 def test_home_of_quality_shows_every_projects_visits(
     project: Project, quality: User, on_look_day: None
 ) -> None:
-    rows = visit_rows(client_for(quality).get("/").content)
+    rows = visit_rows(client_for(quality).get("/?mine=1").content)
     assert [row.split(" ERP")[0].split(" ")[-1] for row in rows] == ["P-001", "P-001"]
 
 

@@ -185,7 +185,7 @@ def test_home_of_an_outsider_shows_none_of_the_projects_work(
 def test_home_of_quality_shows_records_but_verifies_only_own_projects(
     quality: User, work: dict[str, ImprovementAction]
 ) -> None:
-    content = client_for(quality).get("/").content
+    content = client_for(quality).get("/?mine=1").content
     assert len(rows(content, "record-row")) == 1
     assert rows(content, "verify-row") == []
     assert rows(content, "my-action-row") == []

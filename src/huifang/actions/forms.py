@@ -41,6 +41,11 @@ class ActionFilterForm(StyledFormMixin, forms.Form):
     due_to = forms.DateField(label=_("Due to"), required=False, widget=DateInput())
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Mine"), required=False)
+    # Drill-downs from the management home (hidden: the page says what they are).
+    department = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
+    manager = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,7 +73,22 @@ class ActionFilterForm(StyledFormMixin, forms.Form):
             overdue_only=data["overdue"],
             mine=data["mine"],
             search=data["q"].strip(),
+            department=data["department"].strip(),
+            manager_id=data["manager"],
         )
+
+    def drilldown(self) -> str:
+        """What the hidden drill-down filters limit the actions to, in words ("" when
+        they don't)."""
+        filters = self.filters()
+        parts = []
+        if filters.department:
+            parts.append(_("department %(name)s") % {"name": filters.department})
+        if filters.manager_id is not None:
+            manager = User.objects.filter(pk=filters.manager_id).first()
+            name = str(manager) if manager else str(filters.manager_id)
+            parts.append(_("projects managed by %(name)s") % {"name": name})
+        return "; ".join(parts)
 
 
 class ActionProgressForm(StyledFormMixin, forms.Form):

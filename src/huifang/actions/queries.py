@@ -49,6 +49,9 @@ class ActionFilters:
     overdue_only: bool = False
     mine: bool = False
     search: str = ""
+    # Drill-downs from the management home: the projects of a department or manager.
+    department: str = ""
+    manager_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,10 @@ def filter_actions(
         actions = actions.overdue(today)
     if filters.mine:
         actions = actions.filter(owner=user)
+    if filters.department:
+        actions = actions.filter(project__department=filters.department)
+    if filters.manager_id is not None:
+        actions = actions.filter(project__manager_id=filters.manager_id)
     if filters.search:
         actions = actions.filter(
             Q(description__icontains=filters.search)

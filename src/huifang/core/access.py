@@ -72,6 +72,12 @@ def is_read_only(user: AnyUser) -> bool:
     )
 
 
+def can_acknowledge_policy(user: AnyUser) -> bool:
+    """Everyone signed in confirms having read the policy in force, executives too:
+    it says something about themselves and changes nothing of the follow-up work."""
+    return bool(user.is_authenticated and user.is_active)
+
+
 def project_scope(user: AnyUser, path: str = "") -> Q:
     """A filter matching the projects ``user`` may see.
 

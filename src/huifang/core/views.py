@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -14,13 +14,17 @@ from huifang.actions.queries import home_actions
 from huifang.core import dataversion
 from huifang.core.access import signed_in_user
 from huifang.core.listing import first_rows
-from huifang.core.models import User
+from huifang.core.models import Role, User
 from huifang.visits.queries import (
     HOME_LIST_LIMIT,
     home_visits,
     recent_records,
     visits_to_schedule,
 )
+
+# Quality managers and executives answer for the follow-up work as a whole: they land
+# on the management home, which links back here (``?mine=1``) for their own visits.
+LAND_ON_MANAGEMENT_HOME = (Role.QUALITY, Role.EXECUTIVE)
 
 
 @login_required
@@ -32,6 +36,8 @@ def home(request: HttpRequest) -> HttpResponse:
     come back to most, so its rows are kept until the data changes (any committed
     write moves the data version) or the day does."""
     user = signed_in_user(request)
+    if user.role in LAND_ON_MANAGEMENT_HOME and "mine" not in request.GET:
+        return redirect("insights:management")
     today = timezone.localdate()
     context = dataversion.cached(
         "home", (user.pk, today.isoformat()), lambda: my_work(user=user, today=today)

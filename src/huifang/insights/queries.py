@@ -407,3 +407,41 @@ def staff_acknowledgements(version: PolicyVersion) -> QuerySet[User]:
         )
         .order_by("acknowledged", "username")
     )
+
+
+@dataclass(frozen=True)
+class AcknowledgementRate:
+    version: PolicyVersion
+    acknowledged: int
+    staff: int
+
+    @property
+    def rate(self) -> float | None:
+        return metrics.ratio(self.acknowledged, self.staff)
+
+
+def acknowledgement_rates() -> list[AcknowledgementRate]:
+    """Per published version of the default policy, newest first: how many of today's
+    active staff acknowledged it (one query for the versions and their counts, one for
+    the staff)."""
+    from huifang.insights.models import PolicyAcknowledgement
+
+    staff = User.objects.filter(is_active=True).count()
+    acknowledged = PolicyAcknowledgement.objects.filter(
+        version=OuterRef("pk"), user__is_active=True
+    )
+    versions = (
+        PolicyVersion.objects.published()
+        .filter(policy__is_default=True)
+        .select_related("policy")
+        .annotate(acknowledged=count_of(acknowledged))
+        .order_by("-number")
+    )
+    return [
+        AcknowledgementRate(
+            version=version,
+            acknowledged=version.acknowledged,  # type: ignore[attr-defined]
+            staff=staff,
+        )
+        for version in versions
+    ]

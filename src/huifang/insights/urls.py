@@ -6,6 +6,7 @@ app_name = "insights"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("management/", views.management_home, name="management"),
     path("scorecards/", views.scorecards, name="scorecards"),
     path("feedback/", views.feedback_summary, name="feedback"),
     path("projects/<int:pk>/report/", views.project_report, name="project_report"),

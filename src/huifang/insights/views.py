@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from huifang.actions.models import ImprovementAction
 from huifang.core import access
 from huifang.core.listing import sort_queryset
-from huifang.insights import exports, queries
+from huifang.insights import exports, management, queries
 from huifang.insights.forms import PeriodForm
 from huifang.insights.labels import metric_labels
 from huifang.projects.models import Project
@@ -66,8 +66,22 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "summary_rows": _summary_rows(data["summary"]),
             "can_see_scorecards": can_see_scorecards(user),
+            # Staff-wide, like the register it links to: for those who see everything.
+            "acknowledgements": queries.acknowledgement_rates() if can_see_scorecards(user) else [],
         },
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def management_home(request: HttpRequest) -> HttpResponse:
+    """Where quality managers and executives land: the policy's targets against the
+    figures, what is overdue where, the latest detractors and open review actions."""
+    user = access.signed_in_user(request)
+    access.require(access.sees_all_projects(user))
+    today = timezone.localdate()
+    context = management.management_home(user=user, today=today)
+    return render(request, "insights/management.html", {**context, "today": today})
 
 
 def _summary_rows(figures: dict[str, float | int | None]) -> list[dict[str, object]]:

@@ -1,8 +1,9 @@
 """Staff pages: acknowledging the policy in force, training and assessment, and
 suggestions on the policy.
 
-Every signed-in user acknowledges and suggests for themselves (executives, read-only,
-get 403 on every write); quality managers and admins run training and answer
+Every signed-in user acknowledges the policy, executives included (it is a statement
+about themselves, not a change to the follow-up work), and suggests for themselves
+(executives, read-only, get 403 there); quality managers and admins run training and answer
 suggestions; the acknowledgement register and training records are for them and
 executives."""
 
@@ -33,7 +34,7 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
     version = queries.version_to_acknowledge(timezone.localdate())
     if request.method == "POST":
-        access.require(not access.is_read_only(user))
+        access.require(access.can_acknowledge_policy(user))
         if version is not None:
             try:
                 services.acknowledge_policy(user=user, version=version)
@@ -53,7 +54,7 @@ def acknowledge(request: HttpRequest) -> HttpResponse:
         {
             "version": version,
             "acknowledgement": acknowledgement,
-            "can_acknowledge": not access.is_read_only(user),
+            "can_acknowledge": access.can_acknowledge_policy(user),
             "can_see_register": access.sees_all_projects(user),
         },
     )
