@@ -228,3 +228,15 @@ def test_single_choice_question_is_answered_and_kept_in_the_answers(
     assert response.status_code == 200
     assert invitation.questionnaire.phase == "closing"
     assert SurveyResponse.objects.get().answers["channel"] == "wechat"
+
+
+def test_an_answer_posted_without_opening_the_page_counts_as_opened(
+    client: Client, invite: Invite, contact: Contact
+) -> None:
+    invitation, path = invite(contact)
+
+    client.post(path, ANSWERS)
+
+    answered = SurveyInvitation.objects.get(pk=invitation.pk)
+    assert answered.responded_at is not None
+    assert answered.opened_at == answered.responded_at

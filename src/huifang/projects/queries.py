@@ -14,6 +14,7 @@ from huifang.core import dataversion
 from huifang.core.aggregates import count_of
 from huifang.core.models import Role, User
 from huifang.projects.models import Membership, Project, ProjectQuerySet
+from huifang.surveys.models import SurveyInvitation
 from huifang.visits.models import (
     OPEN_VISIT_STATUSES,
     Feedback,
@@ -126,6 +127,10 @@ def project_with_team() -> ProjectQuerySet:
     )
 
 
+# Invitations the project page lists (the tracking page has them all).
+SURVEY_PANEL_LIMIT = 5
+
+
 def project_detail_data(project: Project, *, today: datetime.date) -> dict[str, Any]:
     """Everything the project page shows besides the header, in a fixed number of
     queries whatever the number of visits, records, problems or actions. The same for
@@ -165,7 +170,16 @@ def _detail_data(project: Project, *, today: datetime.date) -> dict[str, Any]:
         .order_by("received_on", "pk")
         .values("received_on", "overall_satisfaction", "source")
     ]
+    invitations = SurveyInvitation.objects.filter(project=project).select_related(
+        "contact", "visit"
+    )
     return {
+        "invitations": list(invitations.order_by("-sent_at", "-pk")[:SURVEY_PANEL_LIMIT]),
+        "invitations_total": invitations.count(),
+        # A survey asks about a visit: the latest one with a submitted record.
+        "survey_visit_id": max(records, key=lambda r: r.visit.due_date).visit_id
+        if records
+        else None,
         "timeline": [{"visit": visit, "days_late": visit.days_late(today)} for visit in visits],
         "overdue_count": sum(1 for visit in visits if visit.is_overdue(today)),
         "records": records,

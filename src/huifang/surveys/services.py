@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -327,9 +329,11 @@ def submit_survey_response(
     survey); a detractor gets an improvement action and the manager a notification."""
     values = _feedback_values(invitation, answers)
     now = timezone.now()
+    # An answer is also an opening: one posted without the page's GET (a page kept
+    # open from before, a client of its own) must not count as answered but unopened.
     claimed = SurveyInvitation.objects.filter(
         pk=invitation.pk, responded_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now
-    ).update(responded_at=now)
+    ).update(responded_at=now, opened_at=Coalesce(F("opened_at"), Value(now)))
     invitation.refresh_from_db()
     if not claimed:
         raise _refuse(invitation)

@@ -32,6 +32,7 @@ from huifang.core.errors import DomainError
 from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
 from huifang.projects.models import Project
+from huifang.surveys.models import SurveyInvitation
 from huifang.visits import record_page
 from huifang.visits.attachments import add_attachment, delete_attachment
 from huifang.visits.forms import (
@@ -172,6 +173,11 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_manage": may_manage,
         "may_schedule": may_schedule(user, visit),
         "may_record": access.can_record_visit(user, project),
+        "invitations": list(
+            SurveyInvitation.objects.filter(visit=visit)
+            .select_related("contact", "visit")
+            .order_by("-sent_at", "-pk")
+        ),
         **record_page.attachment_context(request, visit, record),
         "audit_history": merged_history(visit, record),
     }
