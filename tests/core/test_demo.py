@@ -6,7 +6,6 @@ visits whenever it is built, so the test checks that promise on the day it runs.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from io import StringIO
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
-from django.db import connection
 from django.utils import translation
 
 from huifang.actions.models import ActionStatus, ActionVerification, ImprovementAction
@@ -56,13 +54,10 @@ def demo_output(db: None) -> list[str]:
     return _demo()
 
 
-def test_demo_builds_a_company_in_every_state_quickly(db: None) -> None:
-    started = time.monotonic()
+def test_demo_builds_a_company_in_every_state(db: None) -> None:
+    # (How long it takes is not asserted here: a busy machine made that fail at random;
+    # speed is measured by the benchmarks.)
     output = _demo()
-    elapsed = time.monotonic() - started
-
-    if connection.vendor == "sqlite":
-        assert elapsed < 10  # the embedded default must stay quick to start
     assert output[-1] == f"{LOGINS} — password: huifang-demo"
     assert sorted(User.objects.values_list("username", flat=True)) == sorted(DEMO_USERNAMES)
     assert Customer.objects.count() == 6
