@@ -78,3 +78,53 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
             process.wait(10)
         except ProcessLookupError:
             pass
+
+
+class OwnRedis:
+    """A ``redis-server`` of the test's own on a free port (the machine's shared Redis
+    is never stopped): started, killed with SIGKILL, started again empty on the same
+    port, as after a crash of a Redis without persistence."""
+
+    BINARY = Path("/usr/bin/redis-server")
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        import redis
+
+        command = [
+            str(self.BINARY),
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(self.directory),
+        ]  # fmt: skip
+        self.process = start(command, os.environ.copy(), self.directory / "redis.log")
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        wait_for(answers, 10, "redis-server to answer")
+        client.close()
+
+    def kill(self) -> None:
+        assert self.process is not None
+        stop(self.process, signal.SIGKILL)
+
+    def keys(self) -> int:
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        try:
+            return int(client.dbsize())
+        finally:
+            client.close()
