@@ -156,9 +156,10 @@ def batched() -> Iterator[None]:
 
 
 def _version_table_exists(connection: BaseDatabaseWrapper) -> bool:
-    """Whether the counter table exists (it does not while the first migrations run).
-    Asked once per connection, and again after a schema change to the table: on
-    PostgreSQL a statement on a missing table would abort the writer's transaction."""
+    """Whether the counter table exists (it does not while the first migrations run):
+    on PostgreSQL a statement on a missing table would abort the writer's transaction.
+    Asked once per connection wrapper (one per thread) and again after a schema change
+    to the table passes through it; the answer "yes" is kept."""
     if not getattr(connection, "huifang_version_table", False):
         with connection.cursor() as cursor:
             tables = connection.introspection.table_names(cursor)
