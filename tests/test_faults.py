@@ -1,6 +1,9 @@
-"""Faults the product survives: the PostgreSQL connection killed between requests, and
-the Redis broker gone (pages keep working; notifications wait in the database and go
-out when the broker is back). The worker killed mid-task is tests/notify/test_worker_kill.py.
+"""Faults the product survives, in-process: the PostgreSQL connection killed between
+requests, and the Celery broker gone (pages keep working; notifications wait in the
+database and go out when the broker is back). The same faults against real served
+processes, Redis killed as cache and broker, a connection killed mid-request and a
+writer killed right after its commit are in tests/faults/; the worker killed mid-task
+is tests/notify/test_worker_kill.py.
 """
 
 from __future__ import annotations

@@ -187,9 +187,11 @@ LOGOUT_REDIRECT_URL = "login"
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env_str("HUIFANG_REDIS_URL")
 if REDIS_URL:
+    # Django's Redis cache, except that a Redis that cannot be reached is a miss rather
+    # than a failed page (core/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "huifang.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
         }
     }

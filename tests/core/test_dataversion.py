@@ -298,14 +298,30 @@ def test_restore_jumps_to_an_unused_version(tmp_path) -> None:
     assert dataversion.current() not in (kept, 0, 1)
 
 
-def test_a_batched_job_moves_the_version_once_at_its_end() -> None:
+def test_each_transaction_of_a_batched_job_moves_the_version_with_its_commit() -> None:
+    """A bulk job killed half-way must leave its committed part visible: the version
+    no longer waits for the job's end."""
     before = dataversion.current()
     with dataversion.batched():
         for number in range(3):
             with transaction.atomic():
                 CustomerFactory.create(name=f"Batch {number}")
-        assert dataversion.current() == before
+            assert dataversion.current() == before + number + 1
+    assert dataversion.current() == before + 3
+
+
+def test_a_write_outside_any_transaction_moves_the_version_in_its_commit() -> None:
+    customer = CustomerFactory.create()
+    before = dataversion.current()
+    with CaptureQueriesContext(connection) as queries:
+        Customer.objects.filter(pk=customer.pk).update(name="Renamed")
+    verbs = [query["sql"].split()[0] for query in queries if not query["sql"].startswith("BEGIN")]
     assert dataversion.current() == before + 1
+    # The UPDATE and the version's move in one transaction, one commit for both. (The
+    # log lists a statement when it returns: the UPDATE, whose transaction commits
+    # inside it, comes last.)
+    assert sorted(verbs) == ["COMMIT", "INSERT", "UPDATE"]
+    assert verbs.index("INSERT") < verbs.index("COMMIT")
 
 
 def test_planning_every_project_moves_the_version(project) -> None:

@@ -4,10 +4,21 @@ figures computed from those tables can be cached until it moves.
 Every SQL statement that writes to a table of ours (``INSERT``, ``UPDATE``, ``DELETE``,
 whatever produced it: ``save()``, ``QuerySet.update()``, ``bulk_create()``, a raw
 cursor) is noticed by a database execute wrapper installed on every connection
-(:func:`watch_connection`). The version is then incremented once, **after** the
-writing transaction commits, by a separate one-row ``UPDATE`` in autocommit: a row
-locked only for that instant, so writers never queue behind it and cannot deadlock on
-it. A rolled-back transaction moves nothing.
+(:func:`watch_connection`). The version then moves **in the same commit** as the
+data: the connection's commit first runs one ``INSERT … ON CONFLICT DO UPDATE`` that
+adds one to one of a few counter rows, and the version is their sum. Data and version
+become visible together or not at all, so a process that dies right after its commit
+(or whose connection is cut there) cannot leave changed data under an unchanged
+version, which would have served stale pages until the entries expired. A write made
+in autocommit is given a transaction of its own for the same reason. A rolled-back
+transaction moves nothing.
+
+Why a few rows rather than one: a transaction holds its counter row's lock from that
+statement to the end of its ``COMMIT`` (the WAL flush included). With one row every
+writer of the whole system would commit one at a time; with ``SHARDS`` rows picked at
+random two writers rarely meet, and when they do one waits for a commit, never for a
+transaction's work. No deadlock is possible: the counter is the last statement before
+the commit, so its holder waits for nothing else.
 
 :func:`cached` keeps a computed value under the version current when it was read:
 
@@ -15,8 +26,8 @@ it. A rolled-back transaction moves nothing.
   stores newer figures under the old number, which the commit has already retired;
 * a request that has itself written in its still-open transaction (and so sees data
   nobody else sees yet) bypasses the cache;
-* entries expire after ``timeout`` seconds anyway, and ``huifang restore`` sets the
-  version to a random number (:func:`renew`), because the restored database brings back
+* entries expire after ``timeout`` seconds anyway, and ``huifang restore`` moves the
+  version by a random amount (:func:`renew`), because the restored database brings back
   a number that may already key figures of other data (clearing the cache instead
   could empty a Redis database that the broker shares).
 
@@ -26,17 +37,17 @@ process even with a per-process cache (``LocMemCache`` when there is no Redis)."
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 TABLE = "core_dataversion"
@@ -56,20 +67,10 @@ APP_LABELS = (
 )
 _TABLE_PREFIXES = tuple(f"{label}_" for label in APP_LABELS)
 _WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+["`]?(\w+)', re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 _MISSING = object()
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class _Bump:
-    """The on-commit callback; a class so a transaction registers it only once."""
-
-    def __init__(self, alias: str) -> None:
-        self.alias = alias
-
-    def __call__(self) -> None:
-        bump(self.alias)
 
 
 class _Remembered(threading.local):
@@ -96,40 +97,34 @@ request_started.connect(_request_started, dispatch_uid="huifang.dataversion.star
 request_finished.connect(_request_finished, dispatch_uid="huifang.dataversion.finish")
 
 
+# Counter rows; the version is their sum. See the module docstring for why several.
+SHARDS = 8
+_ADD = (
+    f"INSERT INTO {TABLE} (id, value) VALUES (%s, %s) "  # noqa: S608
+    f"ON CONFLICT (id) DO UPDATE SET value = {TABLE}.value + excluded.value"
+)
+# Schema changes to the counter table itself (migrations, test set-up): the connection
+# must look again whether it exists.
+_VERSION_DDL = re.compile(rf'\s*(?:CREATE|DROP|ALTER)\b[^;]*["`]?{TABLE}\b', re.IGNORECASE)
+
+
+def _add(connection: BaseDatabaseWrapper, amount: int, shard: int | None = None) -> None:
+    row = secrets.randbelow(SHARDS) + 1 if shard is None else shard
+    with connection.cursor() as cursor:
+        cursor.execute(_ADD, [row, amount])
+
+
 def bump(alias: str = DEFAULT_DB_ALIAS) -> None:
-    """Move the version on by one (in its own autocommit statement: it runs after the
-    writing transaction's commit, or right after a write made in autocommit)."""
+    """Move the version on by one now (in the caller's transaction, if any)."""
     _remembered.version = None
-    try:
-        _increment(alias)
-    except DatabaseError:
-        # Only while migrating a database that has no version table yet: nothing can
-        # have been cached under it, and the write itself is already committed.
-        logger.info("data version not moved: no %s table yet", TABLE)
-
-
-def _increment(alias: str) -> None:
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET value = value + 1 WHERE id = 1")  # noqa: S608
-        if cursor.rowcount:
-            return
-    # The row is gone (a test database flushed between tests): start it again.
-    try:
-        with connections[alias].cursor() as cursor:
-            cursor.execute(f"INSERT INTO {TABLE} (id, value) VALUES (1, 1)")  # noqa: S608
-    except IntegrityError:  # another process put it back first
-        _increment(alias)
+    _add(connections[alias], 1)
 
 
 def renew(alias: str = DEFAULT_DB_ALIAS) -> None:
-    """Jump to a random version, unrelated to any number used before (after a restore)."""
+    """Move the version by a random amount, to a number unrelated to any used before
+    (after a restore)."""
     _remembered.version = None
-    fresh = secrets.randbits(52)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET value = %s WHERE id = 1", [fresh])  # noqa: S608
-        if cursor.rowcount:
-            return
-        cursor.execute(f"INSERT INTO {TABLE} (id, value) VALUES (1, %s)", [fresh])  # noqa: S608
+    _add(connections[alias], secrets.randbits(52), shard=1)
 
 
 def current(alias: str = DEFAULT_DB_ALIAS) -> int:
@@ -137,7 +132,7 @@ def current(alias: str = DEFAULT_DB_ALIAS) -> int:
     if remember and _remembered.version is not None:
         return _remembered.version
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT value FROM {TABLE} WHERE id = 1")  # noqa: S608
+        cursor.execute(f"SELECT COALESCE(SUM(value), 0) FROM {TABLE}")  # noqa: S608
         row = cursor.fetchone()
     version = int(row[0]) if row else 0
     if remember:
@@ -147,63 +142,112 @@ def current(alias: str = DEFAULT_DB_ALIAS) -> int:
 
 def has_pending_write(connection: BaseDatabaseWrapper) -> bool:
     """Whether the connection's open transaction has written to our tables."""
-    # Django keeps (savepoint ids, callback, robust) per registered callback.
-    return any(isinstance(entry[1], _Bump) for entry in connection.run_on_commit)
-
-
-class _Batch(threading.local):
-    depth = 0
-    wrote = False
-
-
-_batch = _Batch()
+    return bool(getattr(connection, "huifang_wrote", False))
 
 
 @contextmanager
 def batched() -> Iterator[None]:
-    """For bulk jobs (planning every project, the sweep, seeding): writes in any number
-    of transactions move the version once, when the job ends, rather than once per
-    transaction (10,000 extra commits when planning 10,000 projects). Readers meanwhile
-    may cache figures of the half-done job under the old number, which the final move
-    retires, as after any write."""
-    _batch.depth += 1
+    """Kept for the bulk jobs that wrap their work in it (planning every project, the
+    sweep, seeding). It used to hold the version still until the job's end, to spare
+    one extra commit per transaction; the move now costs one statement inside each
+    transaction and no commit, and a job killed half-way must not leave figures of
+    its committed part unretired, so every transaction moves the version itself."""
+    yield
+
+
+def _version_table_exists(connection: BaseDatabaseWrapper) -> bool:
+    """Whether the counter table exists (it does not while the first migrations run):
+    on PostgreSQL a statement on a missing table would abort the writer's transaction.
+    Asked once per connection wrapper (one per thread) and again after a schema change
+    to the table passes through it; the answer "yes" is kept."""
+    if not getattr(connection, "huifang_version_table", False):
+        with connection.cursor() as cursor:
+            tables = connection.introspection.table_names(cursor)
+        connection.huifang_version_table = TABLE in tables  # type: ignore[attr-defined]
+    return bool(connection.huifang_version_table)  # type: ignore[attr-defined]
+
+
+def _commit_moving_the_version(connection: BaseDatabaseWrapper, commit: Callable[[], Any]) -> Any:
+    """The connection's ``_commit``: when the transaction wrote to our tables, move the
+    version as its last statement, so both commit together (module docstring)."""
+    moving = has_pending_write(connection)
+    if moving and _version_table_exists(connection):
+        _add(connection, 1)
+    result = commit()
+    if moving:
+        _moved(connection)
+    return result
+
+
+def _rollback_forgetting_the_write(
+    connection: BaseDatabaseWrapper, rollback: Callable[[], Any]
+) -> Any:
     try:
-        yield
+        return rollback()
     finally:
-        _batch.depth -= 1
-        if _batch.depth == 0 and _batch.wrote:
-            _batch.wrote = False
-            bump()
+        connection.huifang_wrote = False  # type: ignore[attr-defined]
 
 
-def _note_write(connection: BaseDatabaseWrapper) -> None:
-    if _batch.depth and connection.alias == DEFAULT_DB_ALIAS:
-        _batch.wrote = True
-        return
-    if not connection.in_atomic_block:
-        bump(connection.alias)
-    elif not has_pending_write(connection):
-        connection.on_commit(_Bump(connection.alias))
+def _moved(connection: BaseDatabaseWrapper) -> None:
+    connection.huifang_wrote = False  # type: ignore[attr-defined]
+    if connection.alias == DEFAULT_DB_ALIAS:
+        # This thread moved the version: a request reads it again.
+        _remembered.version = None
 
 
 def _watch(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    result = execute(sql, params, many, context)
+    connection = context["connection"]
     match = _WRITE.match(sql) if isinstance(sql, str) else None
-    if match:
-        table = match.group(1).lower()
-        if table != TABLE and table.startswith(_TABLE_PREFIXES):
-            _note_write(context["connection"])
+    if not match:
+        if isinstance(sql, str) and _VERSION_DDL.match(sql):
+            connection.huifang_version_table = False
+        return execute(sql, params, many, context)
+    table = match.group(1).lower()
+    if table == TABLE or not table.startswith(_TABLE_PREFIXES):
+        return execute(sql, params, many, context)
+    if connection.get_autocommit():
+        if connection.vendor == "sqlite" and _RETURNING.search(sql):
+            # SQLite cannot commit while the caller has yet to fetch what the
+            # statement returns, so this write (a lone ``save()`` outside any
+            # transaction) commits on its own: the version moves just before it, which
+            # retires what was cached, and just after. Only a reader caching in
+            # between, in the instant before a crash, could keep a stale figure.
+            counted = _version_table_exists(connection)
+            if counted:
+                _add(connection, 1)
+            result = execute(sql, params, many, context)
+            if counted:
+                _add(connection, 1)
+                _moved(connection)
+            return result
+        # A write in autocommit would commit on its own, before the version could
+        # move: give it a transaction, so that the version moves in its commit.
+        with transaction.atomic(using=connection.alias):
+            return _watch(execute, sql, params, many, context)
+    result = execute(sql, params, many, context)
+    connection.huifang_wrote = True
     return result
 
 
 def watch_connection(connection: BaseDatabaseWrapper, **_: Any) -> None:
-    """``connection_created`` receiver: watch every statement of the new connection."""
+    """``connection_created`` receiver: watch every statement of the new connection,
+    and move the version in every commit that wrote to our tables."""
+    connection.huifang_wrote = False  # type: ignore[attr-defined]
     # First in the list: ``connection.execute_wrapper()`` blocks pop the last one on
     # exit, and a connection opened inside such a block must not lose ours instead.
     if _watch not in connection.execute_wrappers:
         connection.execute_wrappers.insert(0, _watch)
+    # Django has no hook just before a commit; ``_commit`` is where every commit of a
+    # backend (``Atomic`` and ``connection.commit()`` alike) reaches the driver. The
+    # wrapper object outlives its database connections: wrap it once.
+    if not getattr(connection, "huifang_commit_wrapped", False):
+        wrapper: Any = connection
+        commit, rollback = wrapper._commit, wrapper._rollback
+        wrapper._commit = partial(_commit_moving_the_version, connection, commit)
+        wrapper._rollback = partial(_rollback_forgetting_the_write, connection, rollback)
+        wrapper.huifang_commit_wrapped = True
 
 
 def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 600) -> T:
