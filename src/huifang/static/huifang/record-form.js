@@ -49,11 +49,17 @@
     return form.querySelector("[data-formset='" + prefix + "']");
   }
 
+  // The server's "add another" stops at 50 rows (_with_extra_row): so does this.
+  var MAX_ROWS = 50;
+
   function addRow(prefix) {
     var container = containerFor(prefix);
     var template = container && container.querySelector("template[data-row-template]");
     if (!template) {
       return false;
+    }
+    if (container.querySelectorAll("[data-formset-row]").length >= MAX_ROWS) {
+      return true;  // handled: nothing to add, and no post either
     }
     var row = template.content.firstElementChild.cloneNode(true);
     container.insertBefore(row, template);
