@@ -26,9 +26,15 @@ class _FormReader(HTMLParser):
         self._options: list[tuple[str, bool]] = []
         self._option_text: str | None = None
         self._textarea: str | None = None
+        # A <template>'s content is inert: browsers neither show nor submit it.
+        self._templates = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {key: value or "" for key, value in attrs}
+        if tag == "template":
+            self._templates += 1
+        if self._templates:
+            return
         if tag == "form":
             method = attr.get("method", "get").lower()
             self._form = PageForm(action=attr.get("action", ""), method=method)
@@ -55,11 +61,16 @@ class _FormReader(HTMLParser):
             form.data.setdefault(name, []).append("")
 
     def handle_data(self, data: str) -> None:
+        if self._templates:
+            return
         if self._form is not None and self._textarea is not None:
             self._form.data[self._textarea][-1] += data
 
     def handle_endtag(self, tag: str) -> None:
         form = self._form
+        if tag == "template" or self._templates:
+            self._templates = max(0, self._templates - (tag == "template"))
+            return
         if tag == "form":
             self._form = None
         elif form is not None and tag == "select" and self._select is not None:

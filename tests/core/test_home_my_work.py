@@ -253,3 +253,42 @@ def test_home_overdue_visit_links_to_its_record_form_and_due_soon_to_the_visit(
         f"/visits/{_visit(project, 1).pk}/record/",
         f"/visits/{_visit(project, 2).pk}/",
     ]
+
+
+def cards(content: bytes, testid: str) -> list[tuple[str, str]]:
+    """Each phone card of a list: its text and the href of its button."""
+    html = content.decode()
+    found = re.findall(rf'<li[^>]*data-testid="{testid}-card"[^>]*>(.*?)</li>', html, flags=re.S)
+    return [
+        (
+            " ".join(re.sub(r"<[^>]+>", " ", card).split()),
+            re.findall(r'href="([^"]+)" data-testid="card-button"', card)[0],
+        )
+        for card in found
+    ]
+
+
+def test_home_phone_cards_show_the_same_rows_as_the_tables(
+    project: Project, owner: User, work: dict[str, ImprovementAction]
+) -> None:
+    with time_machine.travel(LOOK_DAY, tick=False):
+        content = client_for(owner).get("/").content
+    late = _visit(project, 1)
+    # The name, the state, the project, the due date and how late, the owner, one button.
+    assert cards(content, "visit")[0] == (
+        "Ongoing #1 Planned P-001 ERP rollout Due 04/09/2026 11 days late · owner Record the visit",
+        f"/visits/{late.pk}/record/",
+    )
+    for testid, table in [("schedule", "schedule-row"), ("verify", "verify-row")]:
+        assert len(cards(content, testid)) == len(rows(content, table))
+    assert [href for _, href in cards(content, "verify")] == links(content, "verify-row")
+
+
+def test_home_phone_card_of_an_executive_opens_the_visit_rather_than_its_record_form(
+    project: Project, executive: User, work: dict[str, ImprovementAction]
+) -> None:
+    with time_machine.travel(LOOK_DAY, tick=False):
+        content = client_for(executive).get("/").content
+    late = _visit(project, 1)
+    assert (f"/visits/{late.pk}/") in [href for _, href in cards(content, "visit")]
+    assert f"/visits/{late.pk}/record/" not in [href for _, href in cards(content, "visit")]

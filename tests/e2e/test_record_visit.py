@@ -84,12 +84,25 @@ def _overdue_visit(project: Project) -> Visit:
     return project.visits.get(phase="ongoing", sequence=1)
 
 
-def _record_overdue_visit(page: Any, project: Project, action: ImprovementAction) -> None:
+def unfold(page: Any) -> None:
+    """Open the record form's sections, which fold on a phone."""
+    folded = page.locator("details.record-fold:not([open]) > summary")
+    while folded.count():
+        folded.first.click()
+
+
+def _record_overdue_visit(
+    page: Any, project: Project, action: ImprovementAction, *, phone: bool = False
+) -> None:
     visit = _overdue_visit(project)
     page.goto("/visits/?overdue=on")
-    page.get_by_role("link", name=visit.due_date.strftime("%m/%d/%Y")).first.click()
+    if phone:  # a card per visit, not the table
+        page.get_by_test_id("visit-cards").get_by_role("link", name="Details").first.click()
+    else:
+        page.get_by_role("link", name=visit.due_date.strftime("%m/%d/%Y")).first.click()
     page.get_by_role("link", name="Record the visit").click()
     page.wait_for_url(f"**/visits/{visit.pk}/record/")
+    unfold(page)
 
     page.fill("#id_record-work_completed", "Inventory module live")
     page.fill("#id_record-work_outstanding", "Reports")
@@ -141,6 +154,7 @@ def test_member_records_a_visit_on_a_phone(make_page: Any, running: Any, assets:
     page = make_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     log_in(page, member.username)
     page.goto(f"/visits/{_overdue_visit(project).pk}/record/")
+    unfold(page)
     assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # CSS applied
     # Single column: the form fits the screen, nothing scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -148,7 +162,7 @@ def test_member_records_a_visit_on_a_phone(make_page: Any, running: Any, assets:
     severity = page.locator("#id_problems-0-severity").bounding_box()
     assert problem["y"] < severity["y"]  # stacked, not side by side
 
-    _record_overdue_visit(page, project, action)
+    _record_overdue_visit(page, project, action, phone=True)
 
     _assert_recorded(page, project, action)
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from huifang.actions.queries import home_actions
 from huifang.core import dataversion
-from huifang.core.access import signed_in_user
+from huifang.core.access import is_read_only, signed_in_user
 from huifang.core.listing import first_rows
 from huifang.core.models import Role, User
 from huifang.visits.queries import (
@@ -39,9 +39,11 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role in LAND_ON_MANAGEMENT_HOME and "mine" not in request.GET:
         return redirect("insights:management")
     today = timezone.localdate()
-    context = dataversion.cached(
+    rows = dataversion.cached(
         "home", (user.pk, today.isoformat()), lambda: my_work(user=user, today=today)
     )
+    # The phone cards' button records a visit, unless the user may change nothing.
+    context = {**rows, "read_only": is_read_only(user)}
     return render(request, "core/home.html", context)
 
 
