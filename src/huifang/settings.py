@@ -201,6 +201,8 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("HUIFANG_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
+# One date format per language, decided in huifang/core/formats/.
+FORMAT_MODULE_PATH = ["huifang.core.formats"]
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------

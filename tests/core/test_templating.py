@@ -120,11 +120,27 @@ def test_date_shows_an_aware_moment_in_the_current_time_zone() -> None:
         assert _render("{{ moment|time('H:i') }}", moment=moment) == "04:30"
 
 
-def test_printed_dates_are_localised_as_in_django_templates() -> None:
-    with translation.override("en"):
-        assert _render("{{ day }}", day=datetime.date(2026, 3, 2)) == "March 2, 2026"
-    with translation.override("zh-hans"):
-        assert _render("{{ day }}", day=datetime.date(2026, 3, 2)) == "2026年3月2日"
+def test_printed_dates_use_the_one_format_of_each_language() -> None:
+    day = datetime.date(2026, 3, 2)
+    moment = datetime.datetime(2026, 3, 2, 6, 5, tzinfo=datetime.UTC)
+    source = (
+        "{{ day }}|{{ day|date }}|{{ day|date('SHORT_DATE_FORMAT') }}|"
+        "{{ moment|date('DATETIME_FORMAT') }}|{{ moment|date('SHORT_DATETIME_FORMAT') }}|"
+        "{{ day|date('YEAR_MONTH_FORMAT') }}"
+    )
+    with timezone.override(ZoneInfo("Asia/Shanghai")):
+        with translation.override("en"):
+            assert _render(source, day=day, moment=moment).split("|") == [
+                *["2 Mar 2026"] * 3,
+                *["2 Mar 2026 14:05"] * 2,
+                "March 2026",
+            ]
+        with translation.override("zh-hans"):
+            assert _render(source, day=day, moment=moment).split("|") == [
+                *["2026-03-02"] * 3,
+                *["2026-03-02 14:05"] * 2,
+                "2026年3月",
+            ]
 
 
 def test_printing_a_method_instead_of_calling_it_is_an_error() -> None:
