@@ -336,9 +336,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"permission_denied": {"()": "huifang.core.log_filters.PermissionDeniedOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HUIFANG_LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 is one warning line, without its traceback.
+        "django.request": {"filters": ["permission_denied"]},
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every failed login at INFO; lockouts still show as WARNING.
         "axes": {"level": "WARNING"},

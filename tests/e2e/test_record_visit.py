@@ -87,7 +87,7 @@ def _overdue_visit(project: Project) -> Visit:
 def _record_overdue_visit(page: Any, project: Project, action: ImprovementAction) -> None:
     visit = _overdue_visit(project)
     page.goto("/visits/?overdue=on")
-    page.get_by_role("link", name=visit.due_date.strftime("%m/%d/%Y")).first.click()
+    page.get_by_role("link", name=visit.due_date.strftime("%-d %b %Y")).first.click()
     page.get_by_role("link", name="Record the visit").click()
     page.wait_for_url(f"**/visits/{visit.pk}/record/")
 
