@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import StyledFormMixin
+from huifang.core.forms import LanguageSelect, StyledFormMixin
 from huifang.core.models import Language, Role, User
 
 
@@ -77,6 +77,7 @@ class ProfileForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
         label=_("Language"),
         required=False,
         choices=[("", _("Follow the browser")), *Language.choices],
+        widget=LanguageSelect,
     )
 
     class Meta:
