@@ -204,3 +204,24 @@ def test_choice_labels_follow_the_active_language() -> None:
         assert user.get_role_display() == str(Role.QUALITY.label)
         assert user.get_role_display() != "Quality manager"
     assert Visit(status="unknown").get_status_display() == "unknown"
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime.datetime(1900, 1, 1),
+        max_value=datetime.datetime(2999, 12, 31),
+        timezones=st.just(datetime.UTC),
+    )
+)
+def test_every_date_reads_back_as_itself_in_both_languages(moment: datetime.datetime) -> None:
+    """The one format of each language is unambiguous: what a page prints for a moment
+    parses back to that moment's day and minute in the organisation's time zone."""
+    with timezone.override(ZoneInfo("Asia/Shanghai")):
+        local = timezone.localtime(moment).replace(second=0, microsecond=0, tzinfo=None)
+        with translation.override("en"):
+            shown = date(moment, "DATETIME_FORMAT")
+            assert datetime.datetime.strptime(shown, "%d %b %Y %H:%M") == local
+            assert date(local.date()) == f"{local.day} {local:%b %Y}"
+        with translation.override("zh-hans"):
+            assert date(moment, "DATETIME_FORMAT") == local.strftime("%Y-%m-%d %H:%M")
+            assert date(local.date()) == local.date().isoformat()
