@@ -7,6 +7,7 @@ The ``project`` fixture (managed by ``owner``, ``colleague`` on the team) runs
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from huifang.customers.models import Contact, Customer
 from huifang.customers.services import create_customer, update_customer
 from huifang.projects.models import Membership, Project, ProjectHold
 from huifang.projects.services import put_project_on_hold, resume_project, update_project
+from huifang.visits.lifecycle import reassign_visit
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import amend_visit_record, save_visit_record, submit_visit_record
 from tests.pages import form_version
@@ -271,3 +273,55 @@ def test_customer_page_shows_its_history(client: Client, owner: User, admin_user
         (admin_user, "+")
     ]
     assert isinstance(customer, Customer)
+
+
+def _history_lines(client: Client, url: str, language: str) -> list[str]:
+    """The visible text of each history entry of a page (changes included)."""
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    section = html.split('data-testid="audit-history"', 1)[1].split("</section>", 1)[0]
+    entries = section.split('data-testid="history-entry"')[1:]
+    bodies = [re.sub(r"<[^>]*$", "", entry.split(">", 1)[1]) for entry in entries]
+    return [" ".join(re.sub(r"<[^>]+>", " ", body).split()) for body in bodies]
+
+
+def test_history_shows_moments_dates_and_people_as_a_person_reads_them(
+    client: Client, project: Project, owner: User, colleague: User
+) -> None:
+    """Not "2026-04-20 02:00:00+00:00" or an owner's id: the organisation's time, the
+    reader's date format, the person's name; and a visit's first recorded change (the
+    planner writes no history) lists what it set instead of an empty "changed"."""
+    visit = _kickoff(project)
+    with acting_as(owner):
+        visit = reassign_visit(visit=visit, owner=colleague)
+        reassign_visit(visit=visit, owner=owner)
+    record = _save(visit, colleague, summary="Draft")
+    submit_visit_record(
+        record=record, submitted_by=colleague, completed_on=datetime.date(2026, 3, 9)
+    )
+    client.force_login(owner)
+    url = reverse("visits:detail", args=[visit.pk])
+
+    english = _history_lines(client, url, "en")
+    chinese = _history_lines(client, url, "zh-hans")
+
+    assert any("submitted at: — → 20 Apr 2026 10:00" in line for line in english), english
+    assert any("提交时间: — → 2026-04-20 10:00" in line for line in chinese), chinese
+    assert any("completed on: — → 9 Mar 2026" in line for line in english), english
+    assert any("owner: colleague → owner" in line for line in english), english
+    assert not any("+00:00" in line or line.endswith("changed") for line in english), english
+    (first,) = [line for line in english if "phase: Kickoff" in line]
+    assert "owner · changed" in first, first
+    assert "due date: 9 Mar 2026" in first, first
+    assert "owner: colleague" in first, first
+
+
+def test_history_leaves_out_changes_of_bookkeeping_fields_only(
+    project: Project, owner: User
+) -> None:
+    visit = _kickoff(project)
+    with acting_as(owner):
+        reassign_visit(visit=visit, owner=owner)  # the same owner: nothing a reader sees
+        reassign_visit(visit=visit, owner=owner)
+    with translation.override("en"):
+        entries = history_of(visit)
+    assert [(entry.kind, bool(entry.changes)) for entry in entries] == [("changed", True)]

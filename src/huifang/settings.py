@@ -204,6 +204,8 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("HUIFANG_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
+# One date format per language, decided in huifang/core/formats/.
+FORMAT_MODULE_PATH = ["huifang.core.formats"]
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------
@@ -337,9 +339,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"permission_denied": {"()": "huifang.core.log_filters.PermissionDeniedOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HUIFANG_LOG_LEVEL", "INFO")},
     "loggers": {
+        # A 403 is one warning line, without its traceback.
+        "django.request": {"filters": ["permission_denied"]},
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every failed login at INFO; lockouts still show as WARNING.
         "axes": {"level": "WARNING"},

@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from huifang.core import bench_views
@@ -21,6 +23,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links to.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=static("huifang/favicon.svg")),
+        name="favicon",
+    ),
     path("projects/", include("huifang.projects.urls")),
     path("customers/", include("huifang.customers.urls")),
     path("visits/", include("huifang.visits.urls")),
@@ -42,3 +50,8 @@ if settings.DEBUG or settings.HUIFANG_BENCH:
     urlpatterns.append(
         path("bench/data-changed", bench_views.data_changed, name="bench_data_changed")
     )
+
+# Friendly error pages in the base layout (core/error_views.py).
+handler403 = "huifang.core.error_views.forbidden"
+handler404 = "huifang.core.error_views.not_found"
+handler500 = "huifang.core.error_views.server_error"

@@ -408,7 +408,7 @@ def test_action_detail_lists_verifications_in_a_bounded_number_of_queries(
         )
     assert _queries(client, f"/actions/{action.pk}/") == one
     content = client.get(f"/actions/{action.pk}/").content
-    assert [row.split(" ", 1)[1] for row in texts(content, "verification-row")] == [
+    assert [row.split(" ", 3)[3] for row in texts(content, "verification-row")] == [
         "Ongoing #1 · 2026-04-09 Not yet verifiable — owner",
         "Ongoing #2 · 2026-05-09 Not yet verifiable Check 2 owner",
         "Ongoing #3 · 2026-06-09 Not yet verifiable Check 3 owner",

@@ -156,7 +156,7 @@ def test_home_lists_overdue_visits_with_days_late(
     response = client_for(owner).get("/")
     assert response.status_code == 200
     assert visit_rows(section(response.content, "overdue-heading")) == [
-        f"03/09/2026 19 days late Kickoff P-001 ERP rollout {project.customer.name} owner Planned"
+        f"9 Mar 2026 19 days late Kickoff P-001 ERP rollout {project.customer.name} owner Planned"
     ]
     assert response.context["overdue"][0][1] == 19
 
@@ -166,17 +166,17 @@ def test_home_lists_visits_due_in_the_next_14_days(
 ) -> None:
     response = client_for(owner).get("/")
     assert visit_rows(section(response.content, "soon-heading")) == [
-        f"04/09/2026 window opens 03/10/2026 Ongoing #1 P-001 ERP rollout "
+        f"9 Apr 2026 window opens 10 Mar 2026 Ongoing #1 P-001 ERP rollout "
         f"{project.customer.name} owner Planned"
     ]
-    assert b"Due by 04/11/2026" in response.content
+    assert b"Due by 11 Apr 2026" in response.content
 
 
 def test_home_says_one_day_late_in_the_singular(project: Project, owner: User) -> None:
     with time_machine.travel(datetime.datetime(2026, 3, 10, 9, tzinfo=SHANGHAI), tick=False):
         response = client_for(owner).get("/")
     assert visit_rows(section(response.content, "overdue-heading"))[0].startswith(
-        "03/09/2026 1 day late Kickoff P-001"
+        "9 Mar 2026 1 day late Kickoff P-001"
     )
 
 
@@ -212,7 +212,7 @@ def test_home_of_a_colleague_shows_the_visits_they_own(
     Visit.objects.filter(project=project, phase="kickoff").update(owner=colleague)
     rows = visit_rows(client_for(colleague).get("/").content)
     assert rows == [
-        f"03/09/2026 19 days late Kickoff P-001 ERP rollout {project.customer.name} colleague "
+        f"9 Mar 2026 19 days late Kickoff P-001 ERP rollout {project.customer.name} colleague "
         "Planned"
     ]
 
@@ -223,7 +223,7 @@ def test_home_of_a_colleague_shows_visits_they_take_part_in(
     kickoff = Visit.objects.get(project=project, phase="kickoff")
     kickoff.participants.add(colleague)
     rows = visit_rows(client_for(colleague).get("/").content)
-    assert [row.split(" P-001")[0] for row in rows] == ["03/09/2026 19 days late Kickoff"]
+    assert [row.split(" P-001")[0] for row in rows] == ["9 Mar 2026 19 days late Kickoff"]
 
 
 def test_home_of_quality_shows_every_projects_visits(

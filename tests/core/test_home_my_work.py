@@ -108,8 +108,8 @@ def test_home_lists_visits_the_manager_should_schedule(
 ) -> None:
     content = client_for(owner).get("/").content
     assert rows(content, "schedule-row") == [
-        "03/10/2026 – 04/09/2026 Ongoing #1 P-001 ERP rollout owner Schedule",
-        "04/10/2026 – 05/09/2026 Ongoing #2 P-001 ERP rollout owner Schedule",
+        "10 Mar 2026 – 9 Apr 2026 Ongoing #1 P-001 ERP rollout owner Schedule",
+        "10 Apr 2026 – 9 May 2026 Ongoing #2 P-001 ERP rollout owner Schedule",
     ]
     assert links(content, "schedule-row") == [
         f"/visits/{_visit(project, 1).pk}/schedule/",
@@ -123,7 +123,7 @@ def test_home_lists_visits_to_schedule_owned_by_a_member(
     assert rows(client_for(colleague).get("/").content, "schedule-row") == []
     Visit.objects.filter(pk=_visit(project, 2).pk).update(owner=colleague)
     assert rows(client_for(colleague).get("/").content, "schedule-row") == [
-        "04/10/2026 – 05/09/2026 Ongoing #2 P-001 ERP rollout colleague Schedule"
+        "10 Apr 2026 – 9 May 2026 Ongoing #2 P-001 ERP rollout colleague Schedule"
     ]
 
 
@@ -132,8 +132,8 @@ def test_home_lists_my_open_actions_with_how_late(
 ) -> None:
     content = client_for(colleague).get("/").content
     assert rows(content, "my-action-row") == [
-        "04/10/2026 10 days late Fix the login page P-001 ERP rollout Open",
-        "04/30/2026 Send weekly reports P-001 ERP rollout In progress",
+        "10 Apr 2026 10 days late Fix the login page P-001 ERP rollout Open",
+        "30 Apr 2026 Send weekly reports P-001 ERP rollout In progress",
     ]
     assert links(content, "my-action-row") == [
         f"/actions/{work['late'].pk}/",
@@ -147,7 +147,7 @@ def test_home_lists_done_actions_to_verify_at_the_next_visit(
     for user in (owner, colleague):
         content = client_for(user).get("/").content
         assert rows(content, "verify-row") == [
-            "04/14/2026 Train the key users P-001 ERP rollout owner Verify at the next visit"
+            "14 Apr 2026 Train the key users P-001 ERP rollout owner Verify at the next visit"
         ]
         assert links(content, "verify-row") == [f"/visits/{_visit(project, 1).pk}/record/"]
 
@@ -164,7 +164,7 @@ def test_home_lists_recent_records(
     project: Project, owner: User, work: dict[str, ImprovementAction]
 ) -> None:
     content = client_for(owner).get("/").content
-    assert rows(content, "record-row") == ["04/20/2026 Kickoff P-001 ERP rollout colleague"]
+    assert rows(content, "record-row") == ["20 Apr 2026 Kickoff P-001 ERP rollout colleague"]
     assert links(content, "record-row") == [f"/visits/{_visit_pk(project)}/"]
 
 

@@ -120,11 +120,27 @@ def test_date_shows_an_aware_moment_in_the_current_time_zone() -> None:
         assert _render("{{ moment|time('H:i') }}", moment=moment) == "04:30"
 
 
-def test_printed_dates_are_localised_as_in_django_templates() -> None:
-    with translation.override("en"):
-        assert _render("{{ day }}", day=datetime.date(2026, 3, 2)) == "March 2, 2026"
-    with translation.override("zh-hans"):
-        assert _render("{{ day }}", day=datetime.date(2026, 3, 2)) == "2026年3月2日"
+def test_printed_dates_use_the_one_format_of_each_language() -> None:
+    day = datetime.date(2026, 3, 2)
+    moment = datetime.datetime(2026, 3, 2, 6, 5, tzinfo=datetime.UTC)
+    source = (
+        "{{ day }}|{{ day|date }}|{{ day|date('SHORT_DATE_FORMAT') }}|"
+        "{{ moment|date('DATETIME_FORMAT') }}|{{ moment|date('SHORT_DATETIME_FORMAT') }}|"
+        "{{ day|date('YEAR_MONTH_FORMAT') }}"
+    )
+    with timezone.override(ZoneInfo("Asia/Shanghai")):
+        with translation.override("en"):
+            assert _render(source, day=day, moment=moment).split("|") == [
+                *["2 Mar 2026"] * 3,
+                *["2 Mar 2026 14:05"] * 2,
+                "March 2026",
+            ]
+        with translation.override("zh-hans"):
+            assert _render(source, day=day, moment=moment).split("|") == [
+                *["2026-03-02"] * 3,
+                *["2026-03-02 14:05"] * 2,
+                "2026年3月",
+            ]
 
 
 def test_printing_a_method_instead_of_calling_it_is_an_error() -> None:
@@ -188,3 +204,24 @@ def test_choice_labels_follow_the_active_language() -> None:
         assert user.get_role_display() == str(Role.QUALITY.label)
         assert user.get_role_display() != "Quality manager"
     assert Visit(status="unknown").get_status_display() == "unknown"
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime.datetime(1900, 1, 1),
+        max_value=datetime.datetime(2999, 12, 31),
+        timezones=st.just(datetime.UTC),
+    )
+)
+def test_every_date_reads_back_as_itself_in_both_languages(moment: datetime.datetime) -> None:
+    """The one format of each language is unambiguous: what a page prints for a moment
+    parses back to that moment's day and minute in the organisation's time zone."""
+    with timezone.override(ZoneInfo("Asia/Shanghai")):
+        local = timezone.localtime(moment).replace(second=0, microsecond=0, tzinfo=None)
+        with translation.override("en"):
+            shown = date(moment, "DATETIME_FORMAT")
+            assert datetime.datetime.strptime(shown, "%d %b %Y %H:%M") == local
+            assert date(local.date()) == f"{local.day} {local:%b %Y}"
+        with translation.override("zh-hans"):
+            assert date(moment, "DATETIME_FORMAT") == local.strftime("%Y-%m-%d %H:%M")
+            assert date(local.date()) == local.date().isoformat()

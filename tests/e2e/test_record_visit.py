@@ -99,7 +99,7 @@ def _record_overdue_visit(
     if phone:  # a card per visit, not the table
         page.get_by_test_id("visit-cards").get_by_role("link", name="Details").first.click()
     else:
-        page.get_by_role("link", name=visit.due_date.strftime("%m/%d/%Y")).first.click()
+        page.get_by_role("link", name=visit.due_date.strftime("%-d %b %Y")).first.click()
     page.get_by_role("link", name="Record the visit").click()
     page.wait_for_url(f"**/visits/{visit.pk}/record/")
     unfold(page)

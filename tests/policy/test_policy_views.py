@@ -312,7 +312,7 @@ def test_publish_with_future_date_defers_replanning(
     assert response.status_code == 200
     assert _kickoff(project).due_date == datetime.date(2026, 3, 9)
     assert [str(m) for m in response.context["messages"]] == [
-        "Version 2 published. It takes effect on 2026-04-01. Projects that follow this "
+        "Version 2 published. It takes effect on 1 Apr 2026. Projects that follow this "
         "policy: 1; their plans change on that date."
     ]
 
@@ -347,7 +347,7 @@ def test_publish_before_latest_effective_date_is_refused(policy: Policy, quality
     )
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
-        "The effective date cannot be before 2000-01-01, when the latest version took effect."
+        "The effective date cannot be before 1 Jan 2000, when the latest version took effect."
     ]
     draft.refresh_from_db()
     assert not draft.is_published

@@ -619,6 +619,6 @@ def test_record_form_service_rule_is_shown_on_the_form(
     )
 
     assert response.context["forms"].record.non_field_errors() == [
-        "An action found not effective needs a new due date after 2026-04-20."
+        "An action found not effective needs a new due date after 20 Apr 2026."
     ]
     assert Problem.objects.count() == 0

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from huifang.actions.models import (
@@ -209,7 +209,7 @@ def check_verification(
     if result == VerificationResult.NOT_EFFECTIVE and (new_due_date is None or new_due_date <= on):
         raise DomainError(
             _("An action found not effective needs a new due date after %(date)s.")
-            % {"date": on.isoformat()}
+            % {"date": formats.date_format(on)}
         )
 
 

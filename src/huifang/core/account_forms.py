@@ -9,9 +9,10 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import StyledFormMixin
+from huifang.core.forms import LanguageSelect, StyledFormMixin
 from huifang.core.models import Language, Role, User
 
 
@@ -63,7 +64,11 @@ class UserFilterForm(forms.Form):
     active = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Active and inactive")), ("yes", _("Active")), ("no", _("Inactive"))],
+        choices=[
+            ("", _("Active and inactive")),
+            ("yes", pgettext_lazy("switched on", "Active")),
+            ("no", _("Inactive")),
+        ],
     )
 
 
@@ -72,6 +77,7 @@ class ProfileForm(VersionedFormMixin, StyledFormMixin, forms.ModelForm):
         label=_("Language"),
         required=False,
         choices=[("", _("Follow the browser")), *Language.choices],
+        widget=LanguageSelect,
     )
 
     class Meta:

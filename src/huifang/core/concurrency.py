@@ -25,7 +25,7 @@ from typing import Any, TypeVar, cast
 
 from django import forms
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
@@ -188,7 +188,7 @@ def display_value(field: forms.Field, value: Any) -> str:
         items = value if isinstance(value, list | tuple | models.QuerySet) else [value]
         return ", ".join(labels.get(str(getattr(item, "pk", item)), str(item)) for item in items)
     if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if not isinstance(value, str):
         return str(value)
     return "“" + (value if len(value) <= 80 else value[:79] + "…") + "”"

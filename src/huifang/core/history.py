@@ -14,12 +14,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import decimal
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -58,7 +60,7 @@ def acting_as(user: User | None) -> Iterator[None]:
 @dataclasses.dataclass(frozen=True)
 class Change:
     field: str
-    old: str
+    old: str | None  # None: not known (the row before was never recorded)
     new: str
 
 
@@ -71,34 +73,98 @@ class HistoryEntry:
     changes: list[Change]
 
 
-def _shown(field: models.Field[Any, Any] | None, value: Any) -> str:
+def _shown(field: Any, value: Any, related: dict[tuple[Any, Any], str]) -> str:
+    """A stored value as a person reads it: choice labels, names of related records,
+    yes/no, dates and moments in the reader's language and the organisation's time
+    zone (not "2026-12-02 11:48:07.589187+00:00")."""
     if value is None or value == "":
         return "—"
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if field is not None and field.many_to_one:
+        return related.get((field.related_model, value), str(value))
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, datetime.datetime):
+        moment = timezone.localtime(value) if timezone.is_aware(value) else value
+        return formats.date_format(moment, "DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    if isinstance(value, decimal.Decimal | float):
+        return str(formats.localize(value))
     text = str(value)
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+def _related_names(fields_and_values: list[tuple[Any, Any]]) -> dict[tuple[Any, Any], str]:
+    """The names of the records that foreign-key values point to: one query per related
+    model on the page, however many entries mention it."""
+    wanted: dict[Any, set[Any]] = {}
+    for field, value in fields_and_values:
+        if value is None or value is _UNKNOWN or isinstance(field, str):
+            continue
+        if field.many_to_one and not field.choices:
+            wanted.setdefault(field.related_model, set()).add(value)
+    names = {}
+    for model, ids in wanted.items():
+        for pk, obj in model._default_manager.in_bulk(list(ids)).items():
+            names[(model, pk)] = str(obj)
+    return names
+
+
+def _raw_changes(instance: models.Model, record: Any, previous: Any) -> list[tuple[Any, Any, Any]]:
+    """(field, old, new) of one historical row. A change with no recorded row before it
+    (the planner creates visits without history) lists the values it set, old unknown."""
+    if previous is not None:
+        delta = record.diff_against(previous, excluded_fields=list(HIDDEN_FIELDS))
+        return [
+            (_model_field(instance, change.field) or change.field, change.old, change.new)
+            for change in delta.changes
+        ]
+    rows = []
+    for field in instance._meta.concrete_fields:
+        if field.primary_key or field.name in HIDDEN_FIELDS:
+            continue
+        value = getattr(record, field.attname, None)
+        if value not in (None, ""):
+            rows.append((field, _UNKNOWN, value))
+    return rows
+
+
+_UNKNOWN = object()
+
+
 def history_of(instance: models.Model, limit: int = HISTORY_LIMIT) -> list[HistoryEntry]:
     """The last ``limit`` changes of ``instance``, newest first, each with its field
-    differences against the version before. One query (records and their users)."""
+    differences against the version before. One query for the records and their
+    users, one per kind of related record the changes name. A change of bookkeeping
+    fields only (a revision bump) says nothing to a reader and is left out."""
     manager: Any = type(instance).history  # type: ignore[attr-defined]
     records = list(
         manager.filter(**{instance._meta.pk.attname: instance.pk})
         .select_related("history_user")
         .order_by("-history_date", "-history_id")[: limit + 1]
     )
-    entries = []
+    raw = []
     for index, record in enumerate(records[:limit]):
         previous = records[index + 1] if index + 1 < len(records) else None
-        changes: list[Change] = []
-        if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous, excluded_fields=list(HIDDEN_FIELDS))
-            for change in delta.changes:
-                field = _model_field(instance, change.field)
-                label = str(field.verbose_name) if field is not None else change.field
-                changes.append(Change(label, _shown(field, change.old), _shown(field, change.new)))
+        changed = _raw_changes(instance, record, previous) if record.history_type == "~" else []
+        if record.history_type == "~" and not changed:
+            continue
+        raw.append((record, changed))
+    related = _related_names(
+        [(field, value) for _record, rows in raw for field, *values in rows for value in values]
+    )
+    entries = []
+    for record, rows in raw:
+        changes = [
+            Change(
+                _label(field),
+                None if old is _UNKNOWN else _shown(_field_or_none(field), old, related),
+                _shown(_field_or_none(field), new, related),
+            )
+            for field, old, new in rows
+        ]
         entries.append(
             HistoryEntry(
                 date=record.history_date,
@@ -109,6 +175,14 @@ def history_of(instance: models.Model, limit: int = HISTORY_LIMIT) -> list[Histo
             )
         )
     return entries
+
+
+def _field_or_none(field: Any) -> Any:
+    return None if isinstance(field, str) else field
+
+
+def _label(field: Any) -> str:
+    return field if isinstance(field, str) else str(field.verbose_name)
 
 
 def _model_field(instance: models.Model, name: str) -> Any:

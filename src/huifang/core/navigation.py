@@ -24,6 +24,9 @@ class NavItem:
     # The first path segment that marks the item active, e.g. "projects".
     section: str
     allowed: Callable[[Any], bool] = lambda user: True
+    # "manage": under the Manage menu. The bar has to fit on one line at 1280 px in
+    # both languages for every role (an administrator sees twelve entries).
+    group: str = ""
 
 
 NAVIGATION: tuple[NavItem, ...] = (
@@ -36,17 +39,18 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("surveys:tracking", _("Surveys"), "surveys"),
     NavItem("insights:dashboard", _("Dashboard"), "insights"),
     NavItem("policy:current", _("Policy"), "policy"),
-    NavItem("transfer:index", _("Import / export"), "transfer"),
-    NavItem("accounts:users", _("Users"), "users", access.can_manage_users),
+    NavItem("transfer:index", _("Import / export"), "transfer", group="manage"),
+    NavItem("accounts:users", _("Users"), "users", access.can_manage_users, group="manage"),
 )
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"navigation": []}
+        return {"navigation": [], "manage_navigation": []}
     section = request.path.strip("/").split("/", 1)[0]
-    items = []
+    items: list[dict[str, Any]] = []
+    manage: list[dict[str, Any]] = []
     for item in NAVIGATION:
         if not item.allowed(user):
             continue
@@ -55,9 +59,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         except NoReverseMatch:
             # An area not installed in this build: no dead link.
             continue
-        items.append({"url": url, "label": item.label, "active": item.section == section})
+        entry = {"url": url, "label": item.label, "active": item.section == section}
+        (manage if item.group == "manage" else items).append(entry)
     try:
         profile_url = templating.url("accounts:profile")
     except NoReverseMatch:
         profile_url = ""
-    return {"navigation": items, "profile_url": profile_url}
+    return {"navigation": items, "manage_navigation": manage, "profile_url": profile_url}

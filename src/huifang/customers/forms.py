@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huifang.core.concurrency import VersionedFormMixin
-from huifang.core.forms import StyledFormMixin
+from huifang.core.forms import LanguageSelect, StyledFormMixin
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import CONTACT_FIELDS, ContactRow
 
@@ -56,6 +56,7 @@ class ContactForm(StyledFormMixin, forms.ModelForm):
             "language",
             "is_primary",
         ]
+        widgets = {"language": LanguageSelect}
 
 
 if TYPE_CHECKING:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from huifang.actions.models import ImprovementAction
@@ -218,7 +219,8 @@ class TrainingAttendance(models.Model):
 
 
 class SuggestionStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    # Not the "Open" of actions (未开始): a suggestion waits for an answer.
+    OPEN = "open", pgettext_lazy("suggestion status", "Open")
     ADOPTED = "adopted", _("Adopted")
     DECLINED = "declined", _("Declined")
 

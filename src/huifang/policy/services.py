@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -368,7 +368,7 @@ def publish_policy_revision(
                     "The effective date cannot be before %(date)s, "
                     "when the latest version took effect."
                 )
-                % {"date": latest.isoformat()}
+                % {"date": formats.date_format(latest)}
             )
         published = publish_policy_version(
             version=version,

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -258,7 +258,7 @@ def summary_text(summary: ReplanSummary) -> str:
         return _(
             "It takes effect on %(date)s. Projects that follow this policy: %(projects)d; "
             "their plans change on that date."
-        ) % {"date": summary.effective_from.isoformat(), "projects": summary.projects}
+        ) % {"date": formats.date_format(summary.effective_from), "projects": summary.projects}
     return _(
         "Projects re-planned: %(projects)d (visits added: %(created)d, moved: %(moved)d, "
         "removed: %(removed)d)."
@@ -328,7 +328,10 @@ def company_days(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("%(date)s added as a %(kind)s.")
-                    % {"date": day.date.isoformat(), "kind": day.get_kind_display().lower()},
+                    % {
+                        "date": formats.date_format(day.date),
+                        "kind": day.get_kind_display().lower(),
+                    },
                 )
                 return redirect("policy:company_days")
     days = CompanyDay.objects.filter(date__year__gte=timezone.localdate().year - 1)
@@ -344,5 +347,5 @@ def company_days(request: HttpRequest) -> HttpResponse:
 def company_day_remove(request: HttpRequest, pk: int) -> HttpResponse:
     access.require(access.can_manage_policy(access.signed_in_user(request)))
     day = remove_company_day(day=get_object_or_404(CompanyDay, pk=pk))
-    messages.success(request, _("%(date)s removed.") % {"date": day.date.isoformat()})
+    messages.success(request, _("%(date)s removed.") % {"date": formats.date_format(day.date)})
     return redirect("policy:company_days")

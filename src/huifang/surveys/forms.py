@@ -125,7 +125,7 @@ class QuestionForm(StyledFormMixin, forms.Form):
         label=_("Options (single choice)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("One per line: value | 中文 | English"),
+        help_text=_("One per line: value | Chinese label | English label"),
     )
     maps_to = forms.ChoiceField(
         label=_("Stored in feedback as"), choices=FeedbackField.choices, required=False

@@ -267,7 +267,10 @@ def parse_options(text: str) -> list[dict[str, Any]]:
         parts = [part.strip() for part in line.split("|")]
         if len(parts) != 3 or not all(parts):
             raise DomainError(
-                _("Write each option on its own line as “value | 中文 | English”: %(line)s")
+                _(
+                    "Write each option on its own line as "
+                    "“value | Chinese label | English label”: %(line)s"
+                )
                 % {"line": line.strip()}
             )
         options.append({"value": parts[0], "zh": parts[1], "en": parts[2]})

@@ -25,6 +25,16 @@ FORMATS = {"xlsx": files.XLSX_TYPE, "csv": files.CSV_TYPE}
 SESSION_KEY = "transfer_upload"
 
 
+# What each export holds, in the reader's language (the keys are URL parts).
+EXPORT_LABELS = {
+    "projects": gettext_lazy("Projects"),
+    "visits": gettext_lazy("Visits"),
+    "records": gettext_lazy("Visit records"),
+    "actions": gettext_lazy("Actions"),
+    "customers": gettext_lazy("Customers"),
+}
+
+
 class UploadForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("What the file holds"), choices=list(importers.KIND_LABELS.items())
@@ -75,7 +85,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "can_import": importers.can_import(user),
             "form": UploadForm(),
             "kinds": importers.KIND_LABELS,
-            "export_kinds": list(exporters.EXPORTS),
+            "export_kinds": EXPORT_LABELS,
         },
     )
 
@@ -120,7 +130,7 @@ def preview(request: HttpRequest) -> HttpResponse:
                 "can_import": True,
                 "form": form,
                 "kinds": importers.KIND_LABELS,
-                "export_kinds": list(exporters.EXPORTS),
+                "export_kinds": EXPORT_LABELS,
             },
             status=400,
         )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
@@ -295,7 +296,8 @@ class RaisedBy(models.TextChoices):
 
 
 class ProblemStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    # Not the "Open" of actions (未开始): a problem is unresolved.
+    OPEN = "open", pgettext_lazy("problem status", "Open")
     RESOLVED = "resolved", _("Resolved")
 
 
