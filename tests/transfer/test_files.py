@@ -139,3 +139,10 @@ def test_header_only_file_says_there_are_no_rows_not_that_a_column_is_missing(
     with pytest.raises(DomainError) as caught:
         run_import(kind="customers", content=content, user=quality, dry_run=True)
     assert caught.value.message == "The file has a header but no rows below it: nothing to import."
+
+
+@pytest.mark.django_db
+def test_preview_names_the_spreadsheet_row_even_after_blank_rows(quality: User) -> None:
+    rows: list[list[Any]] = [["name", "industry"], ["Acme", "Retail"], [None, None], ["", "Energy"]]
+    report = run_import(kind="customers", content=_xlsx(rows), user=quality, dry_run=True)
+    assert [(row.line, row.errors) for row in report.rows] == [(2, []), (4, ["name: required."])]

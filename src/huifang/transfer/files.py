@@ -84,6 +84,10 @@ class Table:
 
     header: list[str]
     rows: list[dict[str, Any]]
+    # Each row's number in the spreadsheet (the header's is 1 when nothing is above
+    # it): blank rows are skipped but still counted, so the preview names the row a
+    # person sees in Excel.
+    lines: list[int]
 
 
 def read_table(content: bytes) -> Table:
@@ -96,11 +100,13 @@ def read_table(content: bytes) -> Table:
         raise DomainError(_("The file is empty."))
     rows = _xlsx_rows(content) if content.startswith(b"PK\x03\x04") else _csv_rows(content)
     kept: list[list[Any]] = []
+    lines: list[int] = []
     with closing(rows):  # closes the workbook when we stop early
-        for row in rows:
+        for line, row in enumerate(rows, start=1):
             cells = _trimmed(row)
             if not cells:
                 continue
+            lines.append(line)
             if len(cells) > MAX_COLUMNS:
                 raise DomainError(
                     _("The file has more than %(max)d columns.") % {"max": MAX_COLUMNS}
@@ -117,6 +123,7 @@ def read_table(content: bytes) -> Table:
             {name: (row[i] if i < len(row) else None) for i, name in enumerate(header) if name}
             for row in kept[1:]
         ],
+        lines=lines[1:],
     )
 
 

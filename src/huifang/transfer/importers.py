@@ -384,12 +384,11 @@ def run_import(*, kind: str, content: bytes, user: User, dry_run: bool) -> Impor
         raise PermissionDenied
     table = read_table(content)
     check_columns(kind, table)
-    rows = table.rows
     importer = ROW_IMPORTERS[kind]
     results: list[RowResult] = []
     try:
         with transaction.atomic():
-            for line, row in enumerate(rows, start=2):
+            for line, row in zip(table.lines, table.rows, strict=True):
                 result = RowResult(line=line)
                 try:
                     # A savepoint per row: a failed row is undone and the rows after it
