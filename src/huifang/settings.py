@@ -312,6 +312,12 @@ HUIFANG_SWEEP_HOUR = env_int("HUIFANG_SWEEP_HOUR", 8)
 # Without a broker, `huifang serve` runs the periodic jobs beside gunicorn; 0 leaves them
 # to someone else (the load benchmark, which times the sweep on its own).
 HUIFANG_PERIODIC_JOBS = env_bool("HUIFANG_PERIODIC_JOBS", True)
+# The largest request body accepted, refused with 413 before it is read
+# (core/request_size.py, wrapped around the WSGI application). The default leaves room
+# for a 10 MB attachment and the form around it; Django's own limits
+# (DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB of non-file fields; FILE_UPLOAD_MAX_MEMORY_SIZE,
+# above which an upload goes to a temporary file) apply only once a body is read.
+HUIFANG_MAX_REQUEST_MB = env_int("HUIFANG_MAX_REQUEST_MB", 12)
 EMAIL_TIMEOUT = env_int("HUIFANG_EMAIL_TIMEOUT", 30)
 
 # --- Celery ---------------------------------------------------------------------------

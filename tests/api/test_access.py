@@ -51,6 +51,7 @@ CASES: dict[str, Case] = {
     "PATCH /api/v1/customers/{customer_id}": Case(
         path=lambda w: {"customer_id": w.project.customer_id},
         body=lambda w, u: {"industry": "Retail"},
+        headers={"If-Match": "*"},
         outsider=404,
         executive=403,
     ),
@@ -67,6 +68,7 @@ CASES: dict[str, Case] = {
     "PATCH /api/v1/contacts/{contact_id}": Case(
         path=lambda w: {"contact_id": w.contact.pk},
         body=lambda w, u: {"title": "CTO", "is_primary": True},
+        headers={"If-Match": "*"},
         outsider=404,
         executive=403,
     ),
@@ -84,7 +86,11 @@ CASES: dict[str, Case] = {
     ),
     "GET /api/v1/projects/{project_id}": Case(path=_pid, outsider=404),
     "PATCH /api/v1/projects/{project_id}": Case(
-        path=_pid, body=lambda w, u: {"description": "Phase 2"}, outsider=404, executive=403
+        path=_pid,
+        body=lambda w, u: {"description": "Phase 2"},
+        headers={"If-Match": "*"},
+        outsider=404,
+        executive=403,
     ),
     "GET /api/v1/policy/versions": Case(),
     "GET /api/v1/policy/versions/{version_id}": Case(path=lambda w: {"version_id": w.version.pk}),

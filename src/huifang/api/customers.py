@@ -1,11 +1,11 @@
-"""Customers and their contacts."""
+"""Customers and their contacts. ``PATCH`` follows the ETag rule of ``api/etags.py``."""
 
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import field_validator
 
@@ -18,11 +18,12 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
+from huifang.api.etags import ETAG_ERRORS, etag, expected_version, stale_is_precondition_failed
 from huifang.api.schemas import ContactOut, CustomerDetailOut, CustomerOut
 from huifang.core import access
 from huifang.core.models import Language
 from huifang.customers import services
-from huifang.customers.models import Contact, ContactChannel
+from huifang.customers.models import Contact, ContactChannel, Customer
 from huifang.customers.queries import customer_list, visible_customers
 
 router = Router(tags=["customers"])
@@ -95,22 +96,43 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilter]) -> Any:
 
 
 @router.post("/customers", response={201: CustomerDetailOut, **WRITE_ERRORS})
-def create_customer(request: HttpRequest, payload: CustomerIn) -> Any:
+def create_customer(request: HttpRequest, response: HttpResponse, payload: CustomerIn) -> Any:
     _require_edit(request)
-    return Status(201, services.create_customer(**payload.dict()))
+    return Status(201, _answer(response, services.create_customer(**payload.dict()).pk))
+
+
+def _answer(response: HttpResponse, customer_id: int) -> Customer:
+    """The customer as stored now (after a write), its version in the ``ETag`` header."""
+    return _tagged(response, Customer.objects.get(pk=customer_id))
+
+
+def _tagged(response: HttpResponse, customer: Customer) -> Customer:
+    response["ETag"] = etag(services.customer_version(customer))
+    return customer
 
 
 @router.get("/customers/{int:customer_id}", response={200: CustomerDetailOut, **READ_ERRORS})
-def get_customer(request: HttpRequest, customer_id: PathId) -> Any:
-    return get_visible(visible_customers(caller(request)), customer_id)
+def get_customer(request: HttpRequest, response: HttpResponse, customer_id: PathId) -> Any:
+    return _tagged(response, get_visible(visible_customers(caller(request)), customer_id))
 
 
-@router.patch("/customers/{int:customer_id}", response={200: CustomerDetailOut, **WRITE_ERRORS})
-def update_customer(request: HttpRequest, customer_id: PathId, payload: CustomerPatch) -> Any:
+@router.patch("/customers/{int:customer_id}", response={200: CustomerDetailOut, **ETAG_ERRORS})
+def update_customer(
+    request: HttpRequest,
+    response: HttpResponse,
+    customer_id: PathId,
+    payload: CustomerPatch,
+    if_match: str | None = Header(None, alias="If-Match"),
+) -> Any:
+    """Change the customer; needs ``If-Match`` with the ETag last read (stale → 409).
+    The customer's version covers its contacts, as on its edit page."""
     customer = get_visible(visible_customers(caller(request)), customer_id)
     _require_edit(request)
+    expected = expected_version(if_match, required=True)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    return services.update_customer(customer=customer, **changes)
+    with stale_is_precondition_failed():
+        services.update_customer(customer=customer, expected_version=expected, **changes)
+    return _answer(response, customer.pk)
 
 
 @router.get(
@@ -123,24 +145,40 @@ def list_contacts(request: HttpRequest, customer_id: PathId) -> Any:
 
 
 @router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut, **WRITE_ERRORS})
-def create_contact(request: HttpRequest, customer_id: PathId, payload: ContactIn) -> Any:
+def create_contact(
+    request: HttpRequest, response: HttpResponse, customer_id: PathId, payload: ContactIn
+) -> Any:
     customer = get_visible(visible_customers(caller(request)), customer_id)
     _require_edit(request)
     values = payload.dict()
     values["preferred_channel"] = str(payload.preferred_channel.value)
     values["language"] = str(payload.language.value)
     (contact,) = services.save_contacts(customer=customer, contacts=[(None, values)])
-    return Status(201, Contact.objects.get(pk=contact.pk))
+    fresh = Contact.objects.get(pk=contact.pk)
+    response["ETag"] = etag(services.contact_version(fresh))
+    return Status(201, fresh)
 
 
-@router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **WRITE_ERRORS})
-def update_contact(request: HttpRequest, contact_id: PathId, payload: ContactPatch) -> Any:
+@router.patch("/contacts/{int:contact_id}", response={200: ContactOut, **ETAG_ERRORS})
+def update_contact(
+    request: HttpRequest,
+    response: HttpResponse,
+    contact_id: PathId,
+    payload: ContactPatch,
+    if_match: str | None = Header(None, alias="If-Match"),
+) -> Any:
+    """Change the contact; needs ``If-Match`` with the contact's ``etag`` (from the
+    customer's contacts; stale → 409)."""
     contacts = Contact.objects.filter(customer__in=visible_customers(caller(request)))
     contact = get_visible(contacts.select_related("customer"), contact_id)
     _require_edit(request)
+    expected = expected_version(if_match, required=True)
     values = payload.dict(exclude_unset=True, exclude_none=True)
     for name in ("preferred_channel", "language"):
         if name in values:
             values[name] = str(getattr(payload, name).value)
-    services.save_contacts(customer=contact.customer, contacts=[(contact, values)])
-    return Contact.objects.get(pk=contact.pk)
+    with stale_is_precondition_failed():
+        services.update_contact(contact=contact, expected_version=expected, **values)
+    fresh = Contact.objects.get(pk=contact.pk)
+    response["ETag"] = etag(services.contact_version(fresh))
+    return fresh

@@ -1,12 +1,12 @@
-"""Projects with their teams."""
+"""Projects with their teams. ``PATCH`` follows the ETag rule of ``api/etags.py``."""
 
 import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from huifang.api.common import (
@@ -19,11 +19,11 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.people import pick_user, pick_users
+from huifang.api.etags import ETAG_ERRORS, etag, expected_version, stale_is_precondition_failed
+from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import ProjectDetailOut, ProjectOut
 from huifang.core import access
 from huifang.core.errors import DomainError
-from huifang.customers.models import Contact
 from huifang.customers.queries import visible_customers
 from huifang.policy.models import Policy
 from huifang.projects import services
@@ -118,7 +118,7 @@ def list_projects(request: HttpRequest, filters: Query[ProjectFilter]) -> Any:
 
 
 @router.post("/projects", response={201: ProjectDetailOut, **WRITE_ERRORS})
-def create_project(request: HttpRequest, payload: ProjectIn) -> Any:
+def create_project(request: HttpRequest, response: HttpResponse, payload: ProjectIn) -> Any:
     user = caller(request)
     access.require(access.can_create_project(user))
     customer = get_visible(visible_customers(user), payload.customer_id)
@@ -133,7 +133,7 @@ def create_project(request: HttpRequest, payload: ProjectIn) -> Any:
     if Project.objects.filter(code=payload.code.strip()).exists():
         raise DomainError(_("code: a project with this code already exists."), code="conflict")
     members = pick_users(assignable_members(), payload.member_ids, "member_ids")
-    contacts = list(Contact.objects.filter(customer=customer, pk__in=payload.default_contact_ids))
+    contacts = pick_contacts(customer.pk, payload.default_contact_ids, "default_contact_ids")
     project, _result = services.create_project(
         members=members,
         default_contacts=contacts,
@@ -150,18 +150,36 @@ def create_project(request: HttpRequest, payload: ProjectIn) -> Any:
         actual_start=payload.actual_start,
         policy=policy,
     )
-    return Status(201, _detail_queryset(request).get(pk=project.pk))
+    return Status(201, _answer(request, response, project.pk))
+
+
+def _answer(request: HttpRequest, response: HttpResponse, project_id: int) -> Project:
+    """The project as stored now (after a write), its version in the ``ETag`` header."""
+    return _tagged(response, _detail_queryset(request).get(pk=project_id))
+
+
+def _tagged(response: HttpResponse, project: Project) -> Project:
+    response["ETag"] = etag(services.project_version(project))
+    return project
 
 
 @router.get("/projects/{int:project_id}", response={200: ProjectDetailOut, **READ_ERRORS})
-def get_project(request: HttpRequest, project_id: PathId) -> Any:
-    return get_visible(_detail_queryset(request), project_id)
+def get_project(request: HttpRequest, response: HttpResponse, project_id: PathId) -> Any:
+    return _tagged(response, get_visible(_detail_queryset(request), project_id))
 
 
-@router.patch("/projects/{int:project_id}", response={200: ProjectDetailOut, **WRITE_ERRORS})
-def update_project(request: HttpRequest, project_id: PathId, payload: ProjectPatch) -> Any:
+@router.patch("/projects/{int:project_id}", response={200: ProjectDetailOut, **ETAG_ERRORS})
+def update_project(
+    request: HttpRequest,
+    response: HttpResponse,
+    project_id: PathId,
+    payload: ProjectPatch,
+    if_match: str | None = Header(None, alias="If-Match"),
+) -> Any:
+    """Change the project; needs ``If-Match`` with the ETag last read (stale → 409)."""
     project = get_visible(_detail_queryset(request), project_id)
     access.require(access.can_manage_project(caller(request), project))
+    expected = expected_version(if_match, required=True)
     if project.status not in (ProjectStatusChoices.PLANNED, ProjectStatusChoices.ACTIVE) and (
         payload.status is not None
     ):
@@ -176,13 +194,15 @@ def update_project(request: HttpRequest, project_id: PathId, payload: ProjectPat
         )
     if "cadence" in changes:
         changes["cadence"] = payload.cadence.value if payload.cadence else None
-    if member_ids is None:
-        services.update_project(project=project, **changes)
-    else:
-        services.update_project_with_team(
-            project=project,
-            members=pick_users(assignable_members(), member_ids, "member_ids"),
-            default_contacts=list(project.default_contacts.all()),
-            **changes,
-        )
-    return _detail_queryset(request).get(pk=project.pk)
+    with stale_is_precondition_failed():
+        if member_ids is None:
+            services.update_project(project=project, expected_version=expected, **changes)
+        else:
+            services.update_project_with_team(
+                project=project,
+                members=pick_users(assignable_members(), member_ids, "member_ids"),
+                default_contacts=list(project.default_contacts.all()),
+                expected_version=expected,
+                **changes,
+            )
+    return _answer(request, response, project.pk)

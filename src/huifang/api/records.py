@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -24,11 +23,9 @@ from huifang.api.common import (
     get_visible,
 )
 from huifang.api.errors import PreconditionFailed, PreconditionRequired
-from huifang.api.people import pick_user
+from huifang.api.people import pick_contacts, pick_user
 from huifang.api.schemas import RecordDetailOut, RecordOut
 from huifang.core import access
-from huifang.core.errors import DomainError
-from huifang.customers.models import Contact
 from huifang.projects.queries import assignable_members
 from huifang.visits import recording
 from huifang.visits.models import (
@@ -170,10 +167,10 @@ def save_record(request: HttpRequest, visit_id: PathId, payload: RecordIn) -> An
         feedback = payload.feedback.dict(exclude={"respondent_id"})
         respondent_id = payload.feedback.respondent_id
         feedback["respondent"] = (
-            Contact.objects.filter(pk=respondent_id).first() if respondent_id else None
+            pick_contacts(visit.project.customer_id, [respondent_id], "feedback.respondent_id")[0]
+            if respondent_id
+            else None
         )
-        if respondent_id and feedback["respondent"] is None:
-            raise DomainError(_("feedback.respondent_id: no such contact."))
     actions = [
         {
             **spec.dict(exclude={"owner_id"}),

@@ -6,6 +6,10 @@ from typing import Any
 
 from ninja import Schema
 
+from huifang.api.etags import etag
+from huifang.customers.services import contact_version, customer_version
+from huifang.projects.services import project_version
+
 
 class UserRef(Schema):
     id: int
@@ -28,6 +32,12 @@ class ContactOut(Schema):
     preferred_channel: str
     language: str
     is_primary: bool
+    etag: str
+
+    @staticmethod
+    def resolve_etag(obj: Any) -> str:
+        # The If-Match of PATCH /contacts/{id}: contacts are read in lists only.
+        return etag(contact_version(obj))
 
 
 class CustomerOut(Schema):
@@ -41,6 +51,11 @@ class CustomerOut(Schema):
 
 class CustomerDetailOut(CustomerOut):
     contacts: list[ContactOut]
+    etag: str
+
+    @staticmethod
+    def resolve_etag(obj: Any) -> str:
+        return etag(customer_version(obj))
 
     @staticmethod
     def resolve_contacts(obj: Any) -> list[Any]:
@@ -78,6 +93,11 @@ class ProjectDetailOut(ProjectOut):
     description: str
     members: list[MemberOut]
     default_contact_ids: list[int]
+    etag: str
+
+    @staticmethod
+    def resolve_etag(obj: Any) -> str:
+        return etag(project_version(obj))
 
     @staticmethod
     def resolve_members(obj: Any) -> list[Any]:

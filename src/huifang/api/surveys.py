@@ -5,7 +5,6 @@ import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -18,9 +17,8 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
+from huifang.api.people import pick_contacts
 from huifang.core import access
-from huifang.core.errors import DomainError
-from huifang.customers.models import Contact
 from huifang.surveys import services
 from huifang.surveys.models import SurveyInvitation
 from huifang.visits.models import Visit
@@ -95,10 +93,6 @@ def invite_contacts(request: HttpRequest, payload: InviteIn) -> Any:
     user = caller(request)
     visit = get_visible(Visit.objects.visible_to(user).select_related("project"), payload.visit_id)
     access.require(may_schedule(user, visit))
-    contacts = list(
-        Contact.objects.filter(customer_id=visit.project.customer_id, pk__in=payload.contact_ids)
-    )
-    if len(contacts) != len(set(payload.contact_ids)):
-        raise DomainError(_("contact_ids: only contacts of the project's customer."))
+    contacts = pick_contacts(visit.project.customer_id, payload.contact_ids, "contact_ids")
     issued = services.invite_contacts(visit=visit, contacts=contacts, invited_by=user)
     return Status(201, [{"invitation": link.invitation, "url": link.url} for link in issued])

@@ -2,8 +2,8 @@
 
 Optimistic concurrency: a visit has no revision counter, so its ETag is derived from
 ``updated_at`` (every service that changes a visit touches it). ``PATCH`` requires
-``If-Match``; the other writes check it when sent. The check runs on the row locked
-for update, so a stale write changes nothing."""
+``If-Match``; the other writes check it when sent (the rule of ``api/etags.py``). The
+check runs on the row locked for update, so a stale write changes nothing."""
 
 import datetime
 import hashlib
@@ -25,11 +25,10 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.errors import PreconditionFailed, PreconditionRequired
-from huifang.api.people import pick_user, pick_users
+from huifang.api.etags import ETAG_ERRORS, check, etag, expected_version
+from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import VisitOut
 from huifang.core import access
-from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices
 from huifang.projects.models import Project
 from huifang.projects.queries import assignable_members
@@ -39,12 +38,14 @@ from huifang.visits.views import may_schedule
 
 router = Router(tags=["visits"])
 
-ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: WRITE_ERRORS[400]}
+
+def visit_version(visit: Visit) -> str:
+    stamp = f"{visit.pk}:{visit.updated_at.isoformat()}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
 
 
 def visit_etag(visit: Visit) -> str:
-    stamp = f"{visit.pk}:{visit.updated_at.isoformat()}"
-    return '"' + hashlib.sha256(stamp.encode()).hexdigest()[:20] + '"'
+    return etag(visit_version(visit))
 
 
 class VisitFilter(Schema):
@@ -86,13 +87,11 @@ def _visits(request: HttpRequest) -> Any:
 
 def _locked(visit: Visit, if_match: str | None, *, required: bool) -> Visit:
     """The visit locked for the write, after checking the caller's ETag."""
-    if if_match is None and required:
-        raise PreconditionRequired
+    expected_version(if_match, required=required)  # 428 before taking any lock
     locked = (
         Visit.objects.select_for_update(of=("self",)).select_related("project").get(pk=visit.pk)
     )
-    if if_match is not None and if_match.strip() not in ("*", visit_etag(locked)):
-        raise PreconditionFailed
+    check(if_match, current=visit_version(locked), required=required)
     return locked
 
 
@@ -174,7 +173,7 @@ def schedule_visit(
         access.require(access.can_manage_project(user, visit.project))
         owner = pick_user(assignable_members(), payload.owner_id, "owner_id")
     participants = pick_users(assignable_members(), payload.participant_ids, "participant_ids")
-    contacts = list(Contact.objects.filter(pk__in=payload.contact_ids))
+    contacts = pick_contacts(visit.project.customer_id, payload.contact_ids, "contact_ids")
     scheduled_at = payload.scheduled_at
     if timezone.is_naive(scheduled_at):
         scheduled_at = timezone.make_aware(scheduled_at)

@@ -58,7 +58,8 @@ class Notification(models.Model):
         verbose_name=_("project"),
     )
     occasion = models.CharField(_("occasion"), max_length=80)
-    # kind:content type:subject id:recipient id:occasion — the database refuses a second.
+    # kind:app_label.model:subject id:recipient id:occasion (services.idempotency_key)
+    # — the database refuses a second.
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
     # Rendered once, in the recipient's language, when the notification is created.
     title = models.CharField(_("title"), max_length=300)

@@ -58,7 +58,16 @@ def preference_for(user: User) -> NotificationPreference:
 def idempotency_key(
     *, kind: str, subject_type: ContentType, subject_id: Any, recipient_id: int, occasion: str
 ) -> str:
-    return f"{kind}:{subject_type.pk}:{subject_id}:{recipient_id}:{occasion}"[:255]
+    """The notification's unique key: kind, subject, recipient and occasion.
+
+    The subject's model is named by its natural key (``visits.visit``), never by its
+    content type's id: a JSON backup leaves content types out and a restored (or
+    freshly migrated) database numbers them differently, so an id-based key made the
+    next sweep tell everyone again. Subject and recipient ids are the rows' own
+    primary keys, which every backup format keeps. Migration 0003 rewrote the keys
+    stored in the earlier form."""
+    model = f"{subject_type.app_label}.{subject_type.model}"
+    return f"{kind}:{model}:{subject_id}:{recipient_id}:{occasion}"[:255]
 
 
 @dataclass(frozen=True)

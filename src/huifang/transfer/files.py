@@ -7,16 +7,22 @@ import csv
 import datetime
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from huifang.core.errors import DomainError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# The import templates have a dozen columns; a row far wider is not one of ours, and
+# bounding it bounds what a 5 MB (compressed) workbook can make us hold in memory.
+MAX_COLUMNS = 200
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,43 +77,86 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def read_table(content: bytes) -> list[dict[str, Any]]:
-    """The rows of an uploaded .xlsx or .csv (decided by its content, not its name)
-    as dicts keyed by the lower-cased header; blank rows are skipped."""
+@dataclass(frozen=True)
+class Table:
+    """An uploaded file's header (lower-cased, as written) and its rows, as dicts keyed
+    by the header's names."""
+
+    header: list[str]
+    rows: list[dict[str, Any]]
+    # Each row's number in the spreadsheet (the header's is 1 when nothing is above
+    # it): blank rows are skipped but still counted, so the preview names the row a
+    # person sees in Excel.
+    lines: list[int]
+
+
+def read_table(content: bytes) -> Table:
+    """The header and rows of an uploaded .xlsx or .csv (decided by its content, not
+    its name); blank rows are skipped. More than MAX_ROWS rows, or a row wider than
+    MAX_COLUMNS, is refused while reading, before the rest is read."""
     if len(content) > MAX_UPLOAD_BYTES:
         raise DomainError(_("The file is larger than 5 MB."))
     if not content.strip():
         raise DomainError(_("The file is empty."))
     rows = _xlsx_rows(content) if content.startswith(b"PK\x03\x04") else _csv_rows(content)
-    rows = [row for row in rows if any(_present(cell) for cell in row)]
-    if not rows:
+    kept: list[list[Any]] = []
+    lines: list[int] = []
+    with closing(rows):  # closes the workbook when we stop early
+        for line, row in enumerate(rows, start=1):
+            cells = _trimmed(row)
+            if not cells:
+                continue
+            lines.append(line)
+            if len(cells) > MAX_COLUMNS:
+                raise DomainError(
+                    _("The file has more than %(max)d columns.") % {"max": MAX_COLUMNS}
+                )
+            kept.append(cells)
+            if len(kept) - 1 > MAX_ROWS:  # the header is not a row
+                raise DomainError(_("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
+    if not kept:
         raise DomainError(_("The file is empty."))
-    header = [str(cell or "").strip().lower() for cell in rows[0]]
-    if len(rows) - 1 > MAX_ROWS:
-        raise DomainError(_("The file has more than %(max)d rows.") % {"max": MAX_ROWS})
-    return [
-        {name: (row[i] if i < len(row) else None) for i, name in enumerate(header) if name}
-        for row in rows[1:]
-    ]
+    header = [str(cell or "").strip().lower() for cell in kept[0]]
+    return Table(
+        header=[name for name in header if name],
+        rows=[
+            {name: (row[i] if i < len(row) else None) for i, name in enumerate(header) if name}
+            for row in kept[1:]
+        ],
+        lines=lines[1:],
+    )
 
 
 def _present(cell: Any) -> bool:
     return cell is not None and str(cell).strip() != ""
 
 
-def _xlsx_rows(content: bytes) -> list[list[Any]]:
+def _trimmed(row: Sequence[Any]) -> list[Any]:
+    """The row without its trailing empty cells (none left: a blank row)."""
+    end = len(row)
+    while end and not _present(row[end - 1]):
+        end -= 1
+    return list(row[:end])
+
+
+def _xlsx_rows(content: bytes) -> Generator[Sequence[Any], None, None]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise DomainError(_("The file is neither an Excel workbook (.xlsx) nor CSV.")) from error
     try:
         sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        # Read-only mode stops at the rows and columns the sheet's <dimension> tag
+        # announces, and files written by other tools often announce fewer than they
+        # hold (or a stale size): forget it and read every row the sheet really has.
+        if isinstance(sheet, ReadOnlyWorksheet):
+            sheet.reset_dimensions()
+        yield from sheet.iter_rows(values_only=True)
     finally:
         workbook.close()
 
 
-def _csv_rows(content: bytes) -> list[list[Any]]:
+def _csv_rows(content: bytes) -> Generator[Sequence[Any], None, None]:
     if b"\x00" in content:
         raise DomainError(_("The file is neither an Excel workbook (.xlsx) nor CSV."))
     for encoding in ("utf-8-sig", "gb18030"):
@@ -119,6 +168,6 @@ def _csv_rows(content: bytes) -> list[list[Any]]:
     else:  # pragma: no cover - gb18030 decodes any byte string
         raise DomainError(_("The file is neither an Excel workbook (.xlsx) nor CSV."))
     try:
-        return [list(row) for row in csv.reader(io.StringIO(text))]
+        yield from csv.reader(io.StringIO(text))
     except csv.Error as error:
         raise DomainError(_("The file is neither an Excel workbook (.xlsx) nor CSV.")) from error

@@ -33,7 +33,7 @@ from huifang.policy.models import Policy
 from huifang.projects import services as project_services
 from huifang.projects.models import CadenceChoices, Project, ProjectStatusChoices
 from huifang.projects.queries import assignable_managers, assignable_members
-from huifang.transfer.files import read_table
+from huifang.transfer.files import Table, read_table
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -361,15 +361,18 @@ ROW_IMPORTERS: dict[str, Callable[[dict[str, Any], User, RowResult], None]] = {
 # --- The whole file ---------------------------------------------------------------------
 
 
-def check_columns(kind: str, rows: list[dict[str, Any]]) -> None:
+def check_columns(kind: str, table: Table) -> None:
+    """Refuse a file without the kind's required columns, or with nothing below its
+    header (judged by the header itself: a header-only file has every column)."""
     required, _optional = COLUMNS[kind]
-    present = set(rows[0]) if rows else set()
-    missing = [name for name in required if name not in present]
+    missing = [name for name in required if name not in table.header]
     if missing:
         raise DomainError(
             _("The file lacks the column(s): %(columns)s. Start from the template.")
             % {"columns": ", ".join(missing)}
         )
+    if not table.rows:
+        raise DomainError(_("The file has a header but no rows below it: nothing to import."))
 
 
 def run_import(*, kind: str, content: bytes, user: User, dry_run: bool) -> ImportReport:
@@ -379,13 +382,13 @@ def run_import(*, kind: str, content: bytes, user: User, dry_run: bool) -> Impor
         raise DomainError(_("Unknown kind of import."))
     if not can_import(user):
         raise PermissionDenied
-    rows = read_table(content)
-    check_columns(kind, rows)
+    table = read_table(content)
+    check_columns(kind, table)
     importer = ROW_IMPORTERS[kind]
     results: list[RowResult] = []
     try:
         with transaction.atomic():
-            for line, row in enumerate(rows, start=2):
+            for line, row in zip(table.lines, table.rows, strict=True):
                 result = RowResult(line=line)
                 try:
                     # A savepoint per row: a failed row is undone and the rows after it

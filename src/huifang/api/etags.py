@@ -1,0 +1,63 @@
+"""Optimistic concurrency over HTTP, one rule for every resource the API changes in
+place (visits, projects, customers, contacts; records and actions carry their
+``revision`` in the body instead):
+
+- a read answers with an ``ETag`` (the header, and ``etag`` in the body, since a list
+  item has no header of its own);
+- ``PATCH`` needs ``If-Match`` with it: without it **428**, with a stale or unknown one
+  **409** and nothing changes; ``*`` is a deliberate overwrite of whatever is stored.
+  Other writes (schedule, cancel) check ``If-Match`` when it is sent.
+
+The comparison runs on the row locked for the write (in the service, through
+``core.concurrency.lock_at_version``, or in the router for visits), so a writer
+between the read and the write is always seen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from huifang.api.common import WRITE_ERRORS, ErrorOut
+from huifang.api.errors import PreconditionFailed, PreconditionRequired
+from huifang.core.concurrency import EditConflict
+
+ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: ErrorOut}
+
+
+def etag(version: str) -> str:
+    """The ``ETag`` header's value for a version (a strong, quoted tag)."""
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, required: bool) -> str | None:
+    """The version the client last read, from its ``If-Match`` header; ``None`` when
+    nothing is to be checked (``*``, or no header where it is optional)."""
+    value = (if_match or "").strip()
+    if not value:
+        if required:
+            raise PreconditionRequired
+        return None
+    if value == "*":
+        return None
+    # Anything but one strong tag (a weak W/"…" tag, a list, a bare word) names no
+    # version we issued and so can never match: the write is refused as stale.
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def check(if_match: str | None, *, current: str, required: bool) -> None:
+    """Refuse the write unless ``If-Match`` names ``current`` (or is ``*``)."""
+    expected = expected_version(if_match, required=required)
+    if expected is not None and expected != current:
+        raise PreconditionFailed
+
+
+@contextmanager
+def stale_is_precondition_failed() -> Iterator[None]:
+    """A service's version check fails the way the router's does (409, one message)."""
+    try:
+        yield
+    except EditConflict as error:
+        raise PreconditionFailed from error
