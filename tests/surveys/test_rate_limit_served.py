@@ -64,9 +64,20 @@ def _free_port() -> int:
 def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, survey path) of three gunicorn workers serving a fresh database."""
     env = _env(tmp_path)
-    run = {"env": env, "cwd": ROOT, "capture_output": True, "text": True, "timeout": 300}
-    subprocess.run([HUIFANG, "migrate", "--noinput"], check=True, **run)  # noqa: S603
-    made = subprocess.run([HUIFANG, "shell", "-c", SETUP], check=True, **run)  # noqa: S603
+
+    def huifang(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 (our own command line)
+            [HUIFANG, *arguments],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+
+    huifang("migrate", "--noinput")
+    made = huifang("shell", "-c", SETUP)
     path = re.search(r"LINK \S*?(/s/\S+)", made.stdout)  # the link's path
     assert path, made.stdout + made.stderr
     port = _free_port()
