@@ -452,8 +452,9 @@ def test_every_huifang_model_is_registered_in_admin() -> None:
         # Audit history tables (django-simple-history) are shown on the objects' own
         # pages, not as admin models of their own.
         if not issubclass(model, HistoricalChanges)
-        # The data version is a counter kept by SQL alone (core/dataversion.py).
-        if model._meta.label_lower != "core.dataversion"
+        # The data version and the rate-limit counts are counters kept by SQL alone
+        # (core/dataversion.py, core/ratelimit.py).
+        if model._meta.label_lower not in {"core.dataversion", "core.ratecount"}
         if not admin.site.is_registered(model)
     ]
     assert missing == []
@@ -701,6 +702,32 @@ def test_project_added_in_admin_has_its_visits_planned(
     assert response.status_code == 302
     assert plan_of(added) == plan_of(expected)
     assert len(plan_of(added)) == 11
+
+
+def test_project_added_in_admin_with_dates_centuries_away_is_refused(
+    staff_client: Client, world: dict, time_machine: Any
+) -> None:
+    """Issue 16: the admin sets dates through the same service, with its limits."""
+    _travel_to(time_machine, PLAN_DAY)
+    reference = world[Project]
+    data = form_data(staff_client, _url(Project, "add"))
+    data.update(
+        code=["P-FAR"],
+        name=["Far away"],
+        customer=[str(reference.customer_id)],
+        manager=[str(reference.manager_id)],
+        status=["active"],
+        cadence=["biweekly"],
+        policy=[str(reference.policy_id)],
+        planned_start=["2460-09-11"],
+        planned_end=["2470-05-19"],
+    )
+
+    response = staff_client.post(_url(Project, "add"), data)
+
+    assert response.status_code == 200
+    assert "planned_start: Enter a date between" in response.content.decode()
+    assert not Project.objects.filter(code="P-FAR").exists()
 
 
 def test_project_cadence_changed_in_admin_replans_its_visits(

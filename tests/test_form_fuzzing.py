@@ -471,7 +471,14 @@ def submissions(
 # --- What was written -------------------------------------------------------------------
 
 OWN_MODELS = sorted(
-    (model for model in apps.get_models() if model.__module__.startswith("huifang.")),
+    (
+        model
+        for model in apps.get_models()
+        if model.__module__.startswith("huifang.")
+        # Rate-limit counts are bookkeeping every post adds to, refused or not
+        # (core/ratelimit.py): the survey page counts attempts, not answers.
+        and model._meta.label_lower != "core.ratecount"
+    ),
     key=lambda model: model._meta.label,
 )
 

@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "huifang.core.security.BearerTokenThrottleMiddleware",
     # Last, as django-axes asks: turns a lockout during authentication into its page.
     "axes.middleware.AxesMiddleware",
+    # A view's write that found the database locked: 503 + Retry-After (core/busy.py).
+    # Last, so that its process_exception is the first to see a view's exception.
+    "huifang.core.busy.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "huifang.urls"
@@ -136,6 +139,8 @@ HUIFANG_TEMPLATE_FILTERS = {
 # busy timeout instead of failing with "database is locked" half-way through), and
 # the busy timeout bounds how long a writer waits.
 SQLITE_PATH = DATA_DIR / "huifang.sqlite3"
+# Seconds a writer waits for the write lock before its request answers 503 (core/busy.py).
+SQLITE_BUSY_TIMEOUT = env_int("HUIFANG_SQLITE_BUSY_TIMEOUT", 20)
 DATABASE_URL = env_str("HUIFANG_DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
@@ -151,11 +156,11 @@ else:
             "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                "timeout": SQLITE_BUSY_TIMEOUT,
                 "init_command": (
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA busy_timeout=20000;"
+                    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000};"
                     "PRAGMA foreign_keys=ON;"
                 ),
             },
@@ -298,6 +303,13 @@ HUIFANG_DEMO_PASSWORD = env_str("HUIFANG_DEMO_PASSWORD", "huifang-demo")
 HUIFANG_BENCH = env_bool("HUIFANG_BENCH", False)
 # How far ahead the home page looks for visits falling due.
 HUIFANG_HOME_HORIZON_DAYS = 14
+# Bounds on a project's dates, so planning one project is bounded work (a request holds
+# SQLite's only write lock while it plans): every date entered lies within this many
+# years of today, and a project lasts at most HUIFANG_PROJECT_MAX_YEARS (ten years of
+# biweekly visits: 263 visits). The schedule engine also stops after
+# visits.scheduling.MAX_ONGOING_VISITS ongoing visits, whatever the dates.
+HUIFANG_PLANNING_HORIZON_YEARS = env_int("HUIFANG_PLANNING_HORIZON_YEARS", 10)
+HUIFANG_PROJECT_MAX_YEARS = env_int("HUIFANG_PROJECT_MAX_YEARS", 10)
 # Survey submissions allowed per client address per ten minutes.
 HUIFANG_SURVEY_RATE_LIMIT = env_int("HUIFANG_SURVEY_RATE_LIMIT", 10)
 

@@ -11,6 +11,9 @@ from django.views.i18n import set_language
 from huifang.core import bench_views
 from huifang.core import views as core_views
 
+# A lock error raised outside a view answers 503, not 500 (core/busy.py).
+handler500 = "huifang.core.busy.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path(

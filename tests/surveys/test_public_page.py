@@ -6,6 +6,7 @@ import datetime
 import re
 
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -240,3 +241,44 @@ def test_an_answer_posted_without_opening_the_page_counts_as_opened(
     answered = SurveyInvitation.objects.get(pk=invitation.pk)
     assert answered.responded_at is not None
     assert answered.opened_at == answered.responded_at
+
+
+def test_rate_limit_behind_a_proxy_counts_each_customer_not_the_proxy(
+    client: Client, invite: Invite, contact: Contact, settings: object
+) -> None:
+    """Behind one trusted proxy every request comes from the proxy's address: one
+    holder of a link must not use up the limit of every other customer."""
+    settings.HUIFANG_SURVEY_RATE_LIMIT = 3  # type: ignore[attr-defined]
+    settings.HUIFANG_TRUSTED_PROXY_COUNT = 1  # type: ignore[attr-defined]
+    _, path = invite(contact)
+    proxy = "10.0.0.1"
+    # The abuser also forges an entry on the left; the proxy appends the real address.
+    statuses = [
+        client.post(
+            path + "?lang=en",
+            {},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR="203.0.113.50, 198.51.100.7",
+        ).status_code
+        for _ in range(4)
+    ]
+    customer = client.post(
+        path + "?lang=en", ANSWERS, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.8"
+    )
+    assert statuses == [400, 400, 400, 429]
+    assert customer.status_code == 200
+    assert SurveyResponse.objects.count() == 1
+
+
+def test_rate_limit_holds_across_web_processes(
+    client: Client, invite: Invite, contact: Contact, settings: object
+) -> None:
+    """Each gunicorn worker has its own in-memory cache: emptying it between posts (as
+    the next post landing on another worker would) must not reset the count."""
+    settings.HUIFANG_SURVEY_RATE_LIMIT = 3  # type: ignore[attr-defined]
+    _, path = invite(contact)
+    statuses = []
+    for _ in range(4):
+        cache.clear()
+        statuses.append(client.post(path + "?lang=en", {}).status_code)
+    assert statuses == [400, 400, 400, 429]

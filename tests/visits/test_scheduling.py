@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from huifang.core.workdays import CalendarKind, WorkdayCalendar
 from huifang.visits.scheduling import (
+    MAX_ONGOING_VISITS,
     Anchor,
     Cadence,
     HoldPeriod,
@@ -714,3 +715,41 @@ def test_phase_visits_follow_their_rules(scenario: Scenario) -> None:
         assert planned[(rule.phase, 1)] == PlannedVisit(
             rule.phase, 1, window_start, window_start + timedelta(days=rule.window_days)
         )
+
+
+# --- bounded work -----------------------------------------------------------------------
+
+
+def test_project_spanning_millennia_plans_a_bounded_number_of_visits() -> None:
+    """The request of issue 16 (2460-09-11 to 9988-05-19) planned 196,388 visits."""
+    plan = plan_visits(project("2460-09-11", "9988-05-19"), DEFAULT, today=D("2026-12-02"))
+    ongoing = [visit for visit in plan if visit.phase == ONGO]
+    assert len(ongoing) == MAX_ONGOING_VISITS
+    assert [visit.sequence for visit in ongoing] == list(range(1, MAX_ONGOING_VISITS + 1))
+    assert len(plan) == MAX_ONGOING_VISITS + 2  # with the kickoff and the closing visit
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.dates(date(1, 1, 1), date(9000, 1, 1)),
+    days=st.integers(0, 2_000_000),
+    cadence=st.sampled_from(list(Cadence)),
+    open_ended=st.booleans(),
+)
+def test_no_plan_exceeds_the_ongoing_cap(
+    start: date, days: int, cadence: Cadence, open_ended: bool
+) -> None:
+    end = None if open_ended else min(start + timedelta(days=min(days, 900_000)), date(9999, 1, 1))
+    spec = ProjectSpec(
+        planned_start=start,
+        planned_end=end,
+        actual_start=None,
+        actual_end=None,
+        status=ProjectStatus.ACTIVE,
+        cadence=cadence,
+    )
+    today = min(start + timedelta(days=days % 3_000_000), date(9000, 1, 1))
+    ongoing = [v for v in plan_visits(spec, DEFAULT, today=today) if v.phase == ONGO]
+    assert len(ongoing) <= MAX_ONGOING_VISITS
+    # The cap keeps the grid's first slots: no gap in the sequence.
+    assert [visit.sequence for visit in ongoing] == list(range(1, len(ongoing) + 1))

@@ -87,3 +87,26 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class RateCount(models.Model):
+    """One rate limit's count for one client (see :mod:`huifang.core.ratelimit`).
+
+    Used when there is no Redis, so that every web process and host counts in the same
+    place. Written only with SQL there. The table name deliberately lacks an app's
+    prefix: a count is bookkeeping, not data, and must not move the data version
+    (:mod:`huifang.core.dataversion`), which would empty every cached page."""
+
+    key = models.CharField(_("key"), max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    # Seconds since the epoch: compared with numbers in the SQL, the same in both dialects.
+    expires_at = models.BigIntegerField(_("expires at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("rate count")
+        verbose_name_plural = _("rate counts")
+        db_table = "huifang_rate_count"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

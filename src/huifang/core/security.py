@@ -9,10 +9,11 @@ from typing import Any
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_cool_off
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from huifang.core import ratelimit
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -89,6 +90,9 @@ class LoginAttemptBackend(AxesStandaloneBackend):
         return None
 
 
+BEARER_FAILURES = "bearer-failures"
+
+
 class BearerTokenThrottleMiddleware:
     """Login protection for the API's bearer tokens (which have no password form).
 
@@ -96,8 +100,8 @@ class BearerTokenThrottleMiddleware:
     one failure for the client address. After ``HUIFANG_TOKEN_FAILURE_LIMIT`` failures
     within ``AXES_COOLOFF_TIME`` (counted from the first), bearer requests from that
     address get 429 until the window ends — valid tokens included, as a locked-out
-    login is refused even with the right password. Counts live in the cache (Redis in
-    production, so every process shares them).
+    login is refused even with the right password. Counts are shared by every process
+    (:mod:`huifang.core.ratelimit`: Redis when configured, else the database).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -107,11 +111,11 @@ class BearerTokenThrottleMiddleware:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header[:7].lower() != "bearer ":
             return self.get_response(request)
-        key = "huifang:bearer-failures:" + (client_ip(request) or "unknown")
+        client = client_ip(request) or "unknown"
         limit = int(getattr(settings, "HUIFANG_TOKEN_FAILURE_LIMIT", 20))
         cool_off = get_cool_off(request)
         window = int(cool_off.total_seconds()) if cool_off else 900
-        if int(cache.get(key, 0)) >= limit:
+        if ratelimit.count(BEARER_FAILURES, client) >= limit:
             refused = JsonResponse(
                 {"detail": _("Too many requests with an invalid API token. Try again later.")},
                 status=429,
@@ -119,9 +123,6 @@ class BearerTokenThrottleMiddleware:
             refused["Retry-After"] = str(window)
             return refused
         response = self.get_response(request)
-        if response.status_code == 401 and not cache.add(key, 1, timeout=window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=window)
+        if response.status_code == 401:
+            ratelimit.hit(BEARER_FAILURES, client, window=window)
         return response

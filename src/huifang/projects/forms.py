@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huifang.core.access import is_quality_or_admin
@@ -16,6 +17,7 @@ from huifang.customers.forms import restyle
 from huifang.customers.models import Contact, Customer
 from huifang.projects.models import Project, ProjectStatusChoices
 from huifang.projects.queries import ProjectFilters, assignable_managers, assignable_members
+from huifang.projects.services import DATE_FIELDS, project_date_errors
 
 
 class ProjectFilterForm(StyledFormMixin, forms.Form):
@@ -168,6 +170,15 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
         contacts = cleaned.get("default_contacts") or []
         if customer is not None and any(c.customer_id != customer.pk for c in contacts):
             self.add_error("default_contacts", _("Choose only contacts of the project's customer."))
+        # The service checks the same limits; here they land next to their fields.
+        values = {
+            name: cleaned.get(name, getattr(self.instance, name, None)) for name in DATE_FIELDS
+        }
+        changed = self.changed_data if self.instance.pk else DATE_FIELDS
+        errors = project_date_errors(values=values, changed=changed, today=timezone.localdate())
+        for name, message in errors.items():
+            if name in self.fields and name not in self.errors:
+                self.add_error(name, message)
         return cleaned
 
     def project_fields(self) -> dict[str, Any]:

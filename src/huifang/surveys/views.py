@@ -7,15 +7,16 @@ tells a guesser nothing; a known token whose invitation is closed says why."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from huifang.core import ratelimit
 from huifang.core.errors import DomainError
 from huifang.core.models import Language
+from huifang.core.security import client_ip
 from huifang.surveys.forms import SurveyForm
 from huifang.surveys.models import InvitationState, SurveyInvitation
 from huifang.surveys.services import find_invitation, record_opened, submit_survey_response
@@ -32,24 +33,14 @@ def _language(request: HttpRequest, invitation: SurveyInvitation) -> str:
     return invitation.language if invitation.language in Language.values else Language.ZH_HANS
 
 
-def _client_address(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a proxy
-    # we trust rewrites REMOTE_ADDR (which is how gunicorn behind one is deployed).
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _over_rate_limit(request: HttpRequest) -> bool:
-    """A fixed-window counter in the shared cache, so every web process counts."""
-    limit = settings.HUIFANG_SURVEY_RATE_LIMIT
-    window = int(timezone.now().timestamp()) // RATE_WINDOW_SECONDS
-    key = f"survey-post:{_client_address(request)}:{window}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
-        count = 1
-    return count > limit
+    """Counted per client address where every web process sees it (the database
+    without Redis). The address follows the login lockout's rule (``client_ip``):
+    behind a trusted proxy REMOTE_ADDR is the proxy's, shared by every customer, so
+    one holder of any link could otherwise block everybody's answers."""
+    client = client_ip(request) or "unknown"
+    posted = ratelimit.hit("survey-post", client, window=RATE_WINDOW_SECONDS)
+    return posted > settings.HUIFANG_SURVEY_RATE_LIMIT
 
 
 def _page(

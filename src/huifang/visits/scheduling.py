@@ -16,6 +16,11 @@ Why it is shaped this way:
 * Ongoing visits stop ``ongoing_clearance_days`` before the end so they do not crowd the
   closing visit; a project completed early therefore loses its later ongoing visits.
   An open-ended project is planned only up to a rolling horizon that moves with today.
+* However far apart a project's dates are, a plan has at most ``MAX_ONGOING_VISITS``
+  ongoing visits (the grid's first slots). The project services already refuse dates
+  that would need more (ten years at most, within ten years of today); the cap keeps
+  one plan bounded work even for data that predates those limits, since the plan
+  service writes a project's visits in one transaction.
 * A hold removes the slots that fall due during it instead of shifting the grid (keys
   stay stable); the first visit after it opens its window on the resume date, so no
   visit asks about time the project was not running.
@@ -33,6 +38,9 @@ WorkingDayPredicate = Callable[[date], bool]
 
 _ONE_DAY = timedelta(days=1)
 _MAX_FORWARD_SEARCH_DAYS = 3660
+# Ten years and a half of biweekly visits (the longest project the services accept,
+# or an open-ended one begun ten years ago, is planned with fewer).
+MAX_ONGOING_VISITS = 300
 
 
 class Phase(StrEnum):
@@ -226,10 +234,11 @@ def _ongoing_visits(
 
 
 def _ongoing_grid(base: date, cadence: Cadence, last_due: date) -> Iterator[tuple[int, date, date]]:
-    """(k, window_start_k, due_k) on unadjusted dates while due_k <= last_due."""
+    """(k, window_start_k, due_k) on unadjusted dates while due_k <= last_due, for k up
+    to ``MAX_ONGOING_VISITS``."""
     previous = base
     sequence = 1
-    while True:
+    while sequence <= MAX_ONGOING_VISITS:
         try:
             if cadence == Cadence.BIWEEKLY:
                 due = base + timedelta(days=14 * sequence)
