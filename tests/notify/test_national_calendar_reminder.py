@@ -5,6 +5,7 @@ State Council's notice."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,13 @@ from huifang.policy.models import NationalYearSource, Policy
 from huifang.policy.national_days import load_national_year
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english(settings: Any) -> None:
+    # Commands and notifications speak the organisation's language (zh-hans by default).
+    settings.LANGUAGE_CODE = "en"
+
 
 D = datetime.date.fromisoformat
 

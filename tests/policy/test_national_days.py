@@ -30,6 +30,13 @@ from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _in_english(settings: Any) -> None:
+    # Commands and notifications speak the organisation's language (zh-hans by default).
+    settings.LANGUAGE_CODE = "en"
+
+
 D = datetime.date.fromisoformat
 NOTICE_PATH = Path(__file__).parent / "notices" / "2027-made-up.txt"
 NOTICE = NOTICE_PATH.read_text(encoding="utf-8")
