@@ -39,7 +39,9 @@ def test_the_holiday_legend_and_marks_are_readable_on_a_phone_in_chinese(
     ]
     for item in legend.locator("li").all():
         box = item.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     # The phone list shows the worked Saturday, coloured and said in words.
