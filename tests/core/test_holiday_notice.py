@@ -285,3 +285,22 @@ def test_a_generated_notice_parses_back_to_the_same_days(
         key=lambda day: day.date,
     )
     assert parsed.days == expected
+
+
+def test_a_range_with_only_its_start_year_written_ends_in_the_next_year() -> None:
+    parsed = parse_notice("一、元旦：2022年12月31日至1月2日放假调休，共3天。", year=2023)
+    assert parsed.errors == []
+    assert [day.date for day in parsed.days] == [D("2022-12-31"), D("2023-01-01"), D("2023-01-02")]
+
+
+def test_hostile_long_lines_are_read_quickly() -> None:
+    import time
+
+    started = time.monotonic()
+    for line in (
+        "1月1日、" * 2000 + "上",
+        "一、" + "1月1日（" * 2000 + "放假",
+        "1" * 19_000 + "日放假",
+    ):
+        parse_notice(line, year=2024)
+    assert time.monotonic() - started < 2

@@ -228,10 +228,12 @@ def _read_holidays(line: NoticeLine, sentence: str, name: str, year: int) -> boo
     if d2 is not None:
         end_year = int(y2) if y2 else start.year
         end_month = m2 or str(start.month)
-        if not y1 and not y2 and int(end_month) < start.month:
-            # 12月31日至1月2日: the New Year holiday of the notice's year.
-            start = start.replace(year=year - 1)
-            end_year = year
+        if not y2 and int(end_month) < start.month:
+            # 12月31日至1月2日: the New Year holiday of the notice's year; with the
+            # start's year written (2022年12月31日至1月2日), the end is in the next one.
+            if not y1:
+                start = start.replace(year=year - 1)
+            end_year = start.year + 1
         found = _date(line, str(end_year), end_month, d2, year)
         if found is None:
             return False
