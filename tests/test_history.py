@@ -40,6 +40,7 @@ TRACKED = {
     "policy.PolicyVersion",
     "policy.VisitRule",
     "policy.CompanyDay",
+    "policy.NationalYear",
     "visits.Visit",
     "visits.VisitRecord",
     "visits.Problem",
