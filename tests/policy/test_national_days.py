@@ -221,3 +221,22 @@ def test_the_command_loads_an_ics_file(policy: Policy, owner: User, tmp_path: Pa
     assert {"date": "2027-02-20", "kind": "workday", "name": "春节"} in row.days
     assert len([day for day in row.days if day["kind"] == "holiday"]) == 8
     assert kickoff(free).due_date == D("2027-02-20")
+
+
+def test_loading_costs_the_same_queries_for_25_projects_as_for_5(
+    policy: Policy, owner: User, quality: User
+) -> None:
+    from tests.visits.test_planning_batch import count_queries
+
+    for number in range(5):
+        kickoff_on(policy, owner, code=f"A{number}", start="2027-02-13")
+    few = count_queries(lambda: load(quality))
+    NationalYear.objects.all().delete()
+    Visit.objects.filter(phase="kickoff").update(due_date=D("2027-02-19"))  # before the notice
+    for number in range(20):
+        kickoff_on(policy, owner, code=f"B{number}", start="2027-02-13")
+    many = count_queries(lambda: load(quality))
+    assert Visit.objects.filter(phase="kickoff", due_date=D("2027-02-20")).count() == 25
+    # Not more for five times the projects (the first load also fills a few per-process
+    # caches, such as the notification's content type).
+    assert many <= few
