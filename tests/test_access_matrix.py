@@ -198,6 +198,7 @@ RULES: dict[str, Rule] = {
     "policy:edit_draft": Rule("policy_manage", BOTH, _pk("draft")),
     "policy:publish": Rule("policy_manage", BOTH, _pk("draft")),
     "policy:company_days": Rule("signed_in", BOTH, post="policy_manage"),
+    "policy:national_days": Rule("signed_in", BOTH, post="policy_manage"),
     "policy:company_day_remove": Rule("policy_manage", POST, _pk("company_day")),
     "accounts:users": Rule("admin_only"),
     "accounts:user_create": Rule("admin_only", BOTH),

@@ -22,6 +22,7 @@ from django.db.models import Model
 from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalChanges
 
 from huifang.actions.models import ActionVerification, ImprovementAction
@@ -60,6 +61,7 @@ from huifang.policy.models import (
     ChecklistItem,
     CompanyDay,
     CompanyDayKind,
+    NationalYear,
     Policy,
     PolicyVersion,
     VisitRule,
@@ -101,6 +103,7 @@ ADDED_ELSEWHERE = {
     "actions.ActionVerification",
     "core.CalendarFeed",
     "policy.ChecklistItem",
+    "policy.NationalYear",
     "policy.VisitRule",
     "projects.Membership",
     "visits.RecordAmendment",
@@ -223,6 +226,13 @@ def build_world(n: int) -> dict[type[Model], Model]:
         ChecklistItem: version.checklist_items.get(key="goals_confirmed"),
         CompanyDay: CompanyDay.objects.create(
             date=datetime.date(2030, 1, n), kind=CompanyDayKind.HOLIDAY, name=f"Outing {n}"
+        ),
+        NationalYear: NationalYear.objects.create(
+            year=2040 + n,
+            days=[{"date": f"{2040 + n}-01-01", "kind": "holiday", "name": "元旦"}],
+            source="notice",
+            source_text="一、元旦：1月1日放假。",
+            loaded_at=timezone.now(),
         ),
         Project: project,
         Membership: project.memberships.get(),

@@ -638,6 +638,14 @@ FUZZ: dict[str, Fuzz] = {
     "policy:edit_draft": Fuzz(),
     "policy:publish": Fuzz(),
     "policy:company_days": Fuzz(),
+    # The notice form (the page's first); the .ics form is fuzzed in its own tests.
+    "policy:national_days": Fuzz(
+        fill=lambda w: {
+            "year": "2026",
+            "text": (Path(__file__).parent / "core" / "notices" / "2026.txt").read_text(),
+            "operation": "save",
+        }
+    ),
     "policy:company_day_remove": Fuzz(
         page="policy:company_days", page_kwargs=_no_kwargs, examples=_BUTTON
     ),

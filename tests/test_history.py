@@ -42,6 +42,7 @@ TRACKED = {
     "policy.PolicyVersion",
     "policy.VisitRule",
     "policy.CompanyDay",
+    "policy.NationalYear",
     "visits.Visit",
     "visits.VisitRecord",
     "visits.Problem",

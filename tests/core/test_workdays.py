@@ -10,7 +10,7 @@ import holidays
 import pytest
 
 from huifang.core import workdays
-from huifang.core.workdays import CalendarKind, WorkdayCalendar
+from huifang.core.workdays import CalendarKind, NationalYear, WorkdayCalendar
 
 D = date.fromisoformat
 
@@ -118,3 +118,28 @@ def test_each_year_is_computed_once(fresh_caches: None, monkeypatch: pytest.Monk
         CHINA.is_working_day(date(2030, 2, day))
         CHINA.is_working_day(date(2031, 2, day))
     assert calls == [2030, 2031]
+
+
+def test_precedence_company_days_then_loaded_notice_then_libraries() -> None:
+    # A made-up 2025 notice that disagrees with chinese-calendar on two days, and a
+    # company day on one of them.
+    loaded = NationalYear(
+        2025, holidays=frozenset({D("2025-03-03")}), workdays=frozenset({D("2025-03-08")})
+    )
+    calendar = WorkdayCalendar(
+        CalendarKind.CHINA, extra_workdays=frozenset({D("2025-03-03")}), national=(loaded,)
+    )
+    assert calendar.is_working_day(D("2025-03-03"))  # company working day beats the notice
+    assert calendar.is_working_day(D("2025-03-08"))  # the notice beats chinese-calendar
+    assert calendar.is_working_day(D("2025-01-28"))  # a loaded year decides all its days
+    assert not calendar.is_working_day(D("2025-03-09"))  # an ordinary Sunday
+    assert calendar.source_for(2025) == "notice"
+    assert calendar.source_for(2024) == "chinese_calendar"
+    assert not calendar.is_working_day(D("2024-02-12"))  # other years: the libraries
+
+
+def test_a_loaded_notice_decides_the_new_year_days_it_names_in_the_year_before() -> None:
+    loaded = NationalYear(2031, holidays=frozenset({D("2030-12-31")}), workdays=frozenset())
+    calendar = WorkdayCalendar(CalendarKind.CHINA, national=(loaded,))
+    assert not calendar.is_working_day(D("2030-12-31"))  # a Tuesday
+    assert calendar.source_for(2030) == "holidays"

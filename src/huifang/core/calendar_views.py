@@ -33,6 +33,8 @@ from huifang.core.calendar_feed import (
 )
 from huifang.core.forms import StyledFormMixin
 from huifang.core.models import CalendarFeed, User
+from huifang.policy.national_days import YearSource, year_sources
+from huifang.policy.queries import SOURCE_COMPANY, marked_days
 from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
 
@@ -69,6 +71,38 @@ class Day:
     in_range: bool
     is_today: bool
     visits: list[Visit] = field(default_factory=list)
+    mark: DayMark | None = None
+
+
+@dataclass(frozen=True)
+class DayMark:
+    """What the calendar says about a day off or a worked weekend day."""
+
+    css: str  # day-holiday, day-workday or day-company
+    label: str  # in words: colour is never the only signal
+    name: str
+
+
+def _marks(first: datetime.date, last: datetime.date) -> dict[datetime.date, DayMark]:
+    """Public holidays, adjusted workdays (调休) and company days between two dates."""
+    labels = {
+        ("holiday", False): _("Public holiday"),
+        ("workday", False): _("Adjusted workday"),
+        ("holiday", True): _("Company holiday"),
+        ("workday", True): _("Company working day"),
+    }
+    marks = {}
+    for day, marked in marked_days(first, last).items():
+        company = marked.source == SOURCE_COMPANY
+        css = "day-company" if company else f"day-{marked.kind}"
+        # Names as their source writes them: the notice and company days in the
+        # company's words, the libraries in English.
+        marks[day] = DayMark(css, labels[(marked.kind, company)], marked.name)
+    return marks
+
+
+def _sources(first: datetime.date, last: datetime.date) -> list[YearSource]:
+    return year_sources(range(first.year, last.year + 1))
 
 
 def visit_day(visit: Visit) -> datetime.date:
@@ -138,6 +172,7 @@ def month(request: HttpRequest) -> HttpResponse:
         first_of_month.year, first_of_month.month
     )
     by_day, cut = _calendar_visits(user, form, weeks_dates[0][0], weeks_dates[-1][-1])
+    marks = _marks(weeks_dates[0][0], weeks_dates[-1][-1])
     weeks = [
         [
             Day(
@@ -145,6 +180,7 @@ def month(request: HttpRequest) -> HttpResponse:
                 in_range=day.month == first_of_month.month,
                 is_today=day == today,
                 visits=by_day.get(day, []),
+                mark=marks.get(day),
             )
             for day in week
         ]
@@ -156,7 +192,12 @@ def month(request: HttpRequest) -> HttpResponse:
         "form": form,
         "month": first_of_month,
         "weeks": weeks,
-        "days_with_visits": [day for week in weeks for day in week if day.in_range and day.visits],
+        # The phone's list: days with visits, and the days off and worked weekend days.
+        "days_with_visits": [
+            day for week in weeks for day in week if day.in_range and (day.visits or day.mark)
+        ],
+        "sources": _sources(first_of_month, first_of_month),
+        "can_load_national_days": access.can_manage_policy(user),
         "today": today,
         "cut": cut,
         "weekday_names": [week_day.date for week_day in weeks[0]],
@@ -185,8 +226,15 @@ def week(request: HttpRequest) -> HttpResponse:
     sunday = monday + datetime.timedelta(days=6)
     form = CalendarFilterForm(request.GET or None, user=user)
     by_day, cut = _calendar_visits(user, form, monday, sunday)
+    marks = _marks(monday, sunday)
     days = [
-        Day(date=day, in_range=True, is_today=day == today, visits=by_day.get(day, []))
+        Day(
+            date=day,
+            in_range=True,
+            is_today=day == today,
+            visits=by_day.get(day, []),
+            mark=marks.get(day),
+        )
         for day in (monday + datetime.timedelta(days=offset) for offset in range(7))
     ]
     context = {
@@ -194,6 +242,8 @@ def week(request: HttpRequest) -> HttpResponse:
         "monday": monday,
         "sunday": sunday,
         "days": days,
+        "sources": _sources(monday, sunday),
+        "can_load_national_days": access.can_manage_policy(user),
         "today": today,
         "cut": cut,
         "prev_url": _query(form, week=(monday - datetime.timedelta(days=7)).isoformat()),

@@ -102,6 +102,47 @@ def _detractor(subject: Any, context: dict[str, Any]) -> Message:
     return Message(_("Unhappy customer on %(project)s") % facts, body, url)
 
 
+def _moved_by_calendar(subject: Any, context: dict[str, Any]) -> Message:
+    from huifang.policy.models import PhaseChoices
+
+    lines = []
+    for project, phase, sequence, old, new in context.get("moves", []):
+        label = str(PhaseChoices(phase).label) + (f" #{sequence}" if sequence else "")
+        lines.append(
+            _("%(project)s, %(visit)s: due %(new)s (was %(old)s)")
+            % {"project": project, "visit": label, "new": new, "old": old}
+        )
+    if context.get("more"):
+        lines.append(_("… and %(count)d more.") % {"count": context["more"]})
+    facts = {"year": context.get("year", "")}
+    intro = (
+        _(
+            "The national holidays and adjusted workdays of %(year)s were loaded; "
+            "these visits of yours now fall due on another day:"
+        )
+        % facts
+    )
+    return Message(
+        _("Visits moved by the %(year)s national holidays") % facts,
+        "\n".join([intro, *lines]),
+        templating.url("calendar:month"),
+    )
+
+
+def _calendar_missing(subject: Any, context: dict[str, Any]) -> Message:
+    facts = {"year": context.get("year", "")}
+    return Message(
+        _("Load the %(year)s national holidays") % facts,
+        _(
+            "Huifang has no adjusted workdays (调休) for %(year)s yet, so due dates in "
+            "%(year)s ignore the weekends people work. When the State Council publishes "
+            "its notice on the %(year)s holidays, paste it into the national holidays page."
+        )
+        % facts,
+        templating.url("policy:national_days"),
+    )
+
+
 BUILDERS: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     Kind.VISIT_UPCOMING: _visit(
         gettext_lazy("Visit due on %(due)s: %(project)s"),
@@ -147,6 +188,8 @@ BUILDERS: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     Kind.WEEKLY_DIGEST: _digest,
     Kind.PROJECT_PAST_END: _past_end,
     Kind.SURVEY_DETRACTOR: _detractor,
+    Kind.VISITS_MOVED_BY_CALENDAR: _moved_by_calendar,
+    Kind.NATIONAL_CALENDAR_MISSING: _calendar_missing,
 }
 
 

@@ -34,6 +34,14 @@ class Kind(models.TextChoices):
     WEEKLY_DIGEST = "weekly_digest", _("Weekly digest")
     PROJECT_PAST_END = "project_past_end", _("Project past its planned end")
     SURVEY_DETRACTOR = "survey_detractor", _("Unhappy customer")
+    VISITS_MOVED_BY_CALENDAR = (
+        "visits_moved_by_calendar",
+        _("Visits moved by newly loaded national holidays"),
+    )
+    NATIONAL_CALENDAR_MISSING = (
+        "national_calendar_missing",
+        _("Next year's national holidays are not loaded"),
+    )
 
 
 class Notification(models.Model):

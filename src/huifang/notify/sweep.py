@@ -26,9 +26,10 @@ from huifang.actions.models import ImprovementAction
 from huifang.core import dataversion
 from huifang.core.errors import DomainError
 from huifang.core.models import Role, User
+from huifang.core.workdays import chinese_calendar_covers
 from huifang.notify.models import Kind
 from huifang.notify.services import NotifyRequest, notify_many, requeue_deliveries
-from huifang.policy.models import PolicyVersion
+from huifang.policy.models import CalendarChoices, NationalYear, PolicyVersion
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
 from huifang.visits.lifecycle import mark_visit_missed
@@ -314,6 +315,36 @@ def _sweep_digests(outbox: _Outbox) -> None:
         )
 
 
+# From this month on, next year's notice is due (it has appeared between late October
+# and early December): remind whoever may load it, weekly, until it is loaded.
+NATIONAL_REMINDER_FROM_MONTH = 11
+
+
+def _sweep_national_calendar(outbox: _Outbox) -> None:
+    today = outbox.report.today
+    next_year = today.year + 1
+    if today.month < NATIONAL_REMINDER_FROM_MONTH or chinese_calendar_covers(next_year):
+        return
+    if NationalYear.objects.filter(year=next_year).exists():
+        return
+    # Only where some policy plans on China's calendar; nobody else needs the notice.
+    if not PolicyVersion.objects.published().filter(calendar=CalendarChoices.CHINA).exists():
+        return
+    iso_year, week, _ = today.isocalendar()
+    loaders = User.objects.filter(is_active=True).filter(
+        Q(role__in=[Role.ADMIN, Role.QUALITY]) | Q(is_superuser=True)
+    )
+    for person in loaders.order_by("pk"):
+        outbox.tell(
+            recipient=person,
+            kind=Kind.NATIONAL_CALENDAR_MISSING,
+            subject=person,
+            occasion=f"national-calendar:{next_year}:{iso_year}-W{week:02d}",
+            project=None,
+            context={"year": next_year},
+        )
+
+
 def run_sweep(*, today: datetime.date | None = None) -> SweepReport:
     """Run every periodic check once for ``today`` (default: the organisation's date)."""
     report = SweepReport(today=today or timezone.localdate())
@@ -324,6 +355,7 @@ def run_sweep(*, today: datetime.date | None = None) -> SweepReport:
         _sweep_actions(outbox, versions)
         _sweep_projects(outbox)
         _sweep_digests(outbox)
+        _sweep_national_calendar(outbox)
         outbox.flush()
         report.requeued = requeue_deliveries()
     return report

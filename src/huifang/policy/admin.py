@@ -34,6 +34,7 @@ from huifang.core.errors import DomainError
 from huifang.policy.models import (
     ChecklistItem,
     CompanyDay,
+    NationalYear,
     Policy,
     PolicyVersion,
     VisitRule,
@@ -371,6 +372,16 @@ class ChecklistItemAdmin(_VersionPartAdmin):
     list_display = ("label_en", "label_zh", "version", "phase", "key", "position")
     search_fields = ("label_en", "label_zh", "key", "version__policy__name")
     ordering = ("version__policy__name", "-version__number", "phase", "position")
+
+
+@admin.register(NationalYear)
+class NationalYearAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Loaded national days, to look at. Loading goes through the national holidays
+    page or ``huifang calendar load``, which re-plan the visits a change moves and tell
+    their owners; an edit or a delete here would do neither."""
+
+    list_display = ("year", "source", "loaded_by", "loaded_at")
+    ordering = ("-year",)
 
 
 @admin.register(CompanyDay)

@@ -25,6 +25,7 @@ from huifang.policy.models import (
     PolicyVersion,
     VisitRule,
 )
+from huifang.policy.national_days import YearSource, year_sources
 from huifang.policy.queries import workday_calendar
 from huifang.visits.models import VisitForm
 
@@ -69,6 +70,8 @@ class PolicyDocument:
     calendar_label: str
     company_days: list[CompanyDayText]
     years_without_adjusted_workdays: list[int] = field(default_factory=list)
+    # Which source decides each year's national days (China's calendar only).
+    year_sources: list[YearSource] = field(default_factory=list)
 
     def rule(self, phase: str) -> RuleText | None:
         return next((rule for rule in self.rules if rule.phase == phase), None)
@@ -178,4 +181,5 @@ def build_document(
             if calendar.kind == CalendarKind.CHINA
             else []
         ),
+        year_sources=year_sources(years) if calendar.kind == CalendarKind.CHINA else [],
     )

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import DateInput, StyledFormMixin
+from huifang.core.holiday_ics import MAX_ICS_BYTES
+from huifang.core.holiday_notice import MAX_TEXT_CHARS
 from huifang.policy.models import (
     AnchorChoices,
     CompanyDay,
@@ -147,3 +149,38 @@ class CompanyDayForm(StyledFormMixin, forms.ModelForm):
         # The service says which kind the date already is; the model's generic
         # "already exists" message would not.
         pass
+
+
+class NoticeForm(StyledFormMixin, forms.Form):
+    """The State Council's notice, pasted as published."""
+
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    text = forms.CharField(
+        label=_("Text of the notice"),
+        max_length=MAX_TEXT_CHARS,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 14, "lang": "zh-Hans", "spellcheck": "false"}),
+        help_text=_(
+            "Paste the whole notice (国务院办公厅关于…年部分节假日安排的通知) as published; "
+            "the title, preamble and signature are ignored."
+        ),
+    )
+
+
+class IcsForm(StyledFormMixin, forms.Form):
+    """A holiday calendar file, as calendar subscriptions export them."""
+
+    file = forms.FileField(label=_("Calendar file (.ics)"))
+    year = forms.IntegerField(
+        label=_("Year"),
+        min_value=2000,
+        max_value=2100,
+        required=False,
+        help_text=_("Leave empty to load every year in the file."),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_ICS_BYTES:
+            raise forms.ValidationError(_("The file is too large for a holiday calendar."))
+        return upload

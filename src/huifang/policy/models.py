@@ -283,3 +283,41 @@ class CompanyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
+
+
+class NationalYearSource(models.TextChoices):
+    NOTICE = "notice", _("The State Council's notice (pasted text)")
+    ICS = "ics", _("Calendar file (.ics)")
+
+
+class NationalYear(models.Model):
+    """A year's national holidays and adjusted workdays (调休), loaded from the State
+    Council's notice because the calendar libraries have no data for it yet.
+
+    The days are kept on the row (a list of ``{"date", "kind", "name"}``) rather than
+    as child rows so that the audit history of the row is the history of the year:
+    every load shows who loaded which days from which text, and a re-load that
+    changes one day is one historical row with both versions."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    days = models.JSONField(_("days"), default=list)
+    source = models.CharField(_("source"), max_length=8, choices=NationalYearSource.choices)
+    source_text = models.TextField(_("source text"))
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("loaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    loaded_at = models.DateTimeField(_("loaded at"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("national calendar year")
+        verbose_name_plural = _("national calendar years")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
