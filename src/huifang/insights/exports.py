@@ -152,7 +152,7 @@ def action_rows(actions: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
         [
             action.project.code,
             action.get_origin_display(),
-            action.description,
+            action.shown_description,
             str(action.owner),
             action.due_date,
             action.get_status_display(),

@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from huifang.actions.wording import word_description
 from huifang.core import templating
 from huifang.notify.models import Kind
 from huifang.visits.models import visit_name
@@ -70,6 +71,9 @@ def _visit_params(visit: Any, context: dict[str, Any]) -> dict[str, Any]:
 def _action_params(action: Any, context: dict[str, Any]) -> dict[str, Any]:
     return {
         "action": action.description[:80],
+        # A system-made action's words, worded again for each reader.
+        "action_key": action.description_key,
+        "action_params": action.description_params,
         "project": str(action.project),
         "due": action.due_date.isoformat(),
         **context,
@@ -108,6 +112,11 @@ def _visit(title: Promise, body: Promise) -> Callable[[dict[str, Any]], tuple[st
 
 def _action(title: Promise, body: Promise) -> Callable[[dict[str, Any]], tuple[str, str]]:
     def render(params: dict[str, Any]) -> tuple[str, str]:
+        if params.get("action_key"):
+            action = word_description(
+                params["action_key"], params.get("action_params"), params.get("action", "")
+            )
+            params = {**params, "action": action[:80]}
         return str(title) % params, str(body) % params
 
     return render

@@ -167,7 +167,7 @@ def actions_table(user: User, query: QueryDict) -> Table:
     rows = (
         [
             a.project.code,
-            a.description,
+            a.shown_description,
             a.get_origin_display(),
             _person(a.owner),
             a.due_date,
