@@ -29,6 +29,12 @@ def _periodic(sender: Celery, **kwargs: object) -> None:
             "task": "huifang.notify.tasks.run_sweep_task",
             "schedule": crontab(minute=0, hour=settings.HUIFANG_SWEEP_HOUR),
         },
+        # Survey reminders follow the sweep: the policy promises one reminder N days
+        # after the invitation, so once a day is enough; claims make a rerun harmless.
+        "survey-reminders": {
+            "task": "huifang.surveys.tasks.send_survey_reminders_task",
+            "schedule": crontab(minute=15, hour=settings.HUIFANG_SWEEP_HOUR),
+        },
         "notify-requeue": {
             "task": "huifang.notify.tasks.requeue_deliveries_task",
             "schedule": 60.0,

@@ -49,5 +49,9 @@ def test_bell_works_on_a_phone(make_page: Any, project: Any, owner: User) -> Non
     page.get_by_test_id("notification-bell").click()
     page.wait_for_url("**/notifications/")
     titles = page.get_by_test_id("notification").locator("a.fw-semibold").all_inner_texts()
-    # The owner has no language of their own: notifications use the organisation's.
-    assert sorted(titles) == ["2026-W10 周报", "请安排 P-001 ERP rollout 的回访"]
+    # The owner has no language of their own: notifications were made in the
+    # organisation's (Chinese) and are worded when read in the page's, the browser's.
+    assert sorted(titles) == [
+        "Schedule the visit for P-001 ERP rollout",
+        "Weekly digest for week 2026-W10",
+    ]

@@ -228,3 +228,32 @@ def test_dashboard_shows_the_acknowledgement_rate_per_version(
     assert (row.version, row.acknowledged, row.staff) == (version, 2, 3)
     assert _client(owner).get(reverse("insights:dashboard")).context["acknowledgements"] == []
     assert timezone.localdate() == TODAY
+
+
+def test_publishing_a_policy_version_asks_everyone_to_acknowledge_it(
+    policy: Policy, owner: User, colleague: User, executive: User
+) -> None:
+    from huifang.notify.models import Kind, Notification
+    from huifang.policy.services import create_policy_draft, publish_policy_revision
+
+    executive.language = "zh-hans"
+    executive.save()
+    draft = create_policy_draft(policy=policy)
+    published, _summary = publish_policy_revision(
+        version=draft,
+        effective_from=TODAY,
+        change_note="Shorter windows",
+        published_by=None,
+        today=TODAY,
+    )
+
+    told = Notification.objects.filter(kind=Kind.POLICY_PUBLISHED)
+    assert sorted(told.values_list("recipient__username", flat=True)) == sorted(
+        ["owner", "colleague", "executive"]
+    )
+    inbox = _client(owner).get(reverse("notify:list")).content.decode()
+    assert f"New follow-up policy: {published}" in inbox
+    assert "Please read it and acknowledge it." in inbox
+    chinese = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    chinese.force_login(executive)
+    assert f"新版回访制度：{published}" in chinese.get(reverse("notify:list")).content.decode()

@@ -84,12 +84,11 @@ def test_upgrade_rewrites_stored_keys_so_todays_reminders_are_not_sent_again(
     try:
         _migrate(("notify", "0002_historicalwebhookendpoint"))
         # The database as the previous release left it: keys made with the type's id.
-        for notification in Notification.objects.select_related("subject_type"):
-            kind, _name, rest = notification.idempotency_key.split(":", 2)
-            type_id = notification.subject_type_id
-            Notification.objects.filter(pk=notification.pk).update(
-                idempotency_key=f"{kind}:{type_id}:{rest}"
-            )
+        # (Only the columns that existed then: later migrations added others.)
+        rows = Notification.objects.values_list("pk", "idempotency_key", "subject_type_id")
+        for pk, key, type_id in list(rows):
+            kind, _name, rest = key.split(":", 2)
+            Notification.objects.filter(pk=pk).update(idempotency_key=f"{kind}:{type_id}:{rest}")
         old_keys = sorted(Notification.objects.values_list("idempotency_key", flat=True))
         assert old_keys != new_keys
         assert all(key.split(":")[1].isdigit() for key in old_keys)

@@ -260,6 +260,7 @@ def test_publish_replans_projects_and_shows_summary(
     project: Project, policy: Policy, quality: User
 ) -> None:
     assert _kickoff(project).due_date == datetime.date(2026, 3, 9)
+    before = dict(Visit.objects.filter(project=project).values_list("pk", "due_date"))
     draft = _draft(policy)
     client = _client(quality)
     edit = reverse("policy:edit_draft", args=[draft.pk])
@@ -283,7 +284,11 @@ def test_publish_replans_projects_and_shows_summary(
     kickoff = _kickoff(project)
     assert kickoff.due_date == datetime.date(2026, 3, 12)
     assert kickoff.policy_version == draft
-    moved = Visit.objects.filter(project=project, policy_version=draft).count()
+    # Moved counts the visits whose dates changed (the kickoff and the ongoing visits
+    # counted from it), not every planned visit stamped with the new version.
+    after = dict(Visit.objects.filter(project=project).values_list("pk", "due_date"))
+    moved = sum(1 for pk, due in after.items() if before[pk] != due)
+    assert 0 < moved < Visit.objects.filter(project=project, policy_version=draft).count()
     assert [str(m) for m in response.context["messages"]] == [
         f"Version 2 published. Projects re-planned: 1 (visits added: 0, moved: {moved}, "
         "removed: 0)."
@@ -436,3 +441,57 @@ def test_policy_pages_render_in_chinese(policy: Policy, quality: User, name: str
     response = client.get(url)
     assert response.status_code == 200
     assert '<html lang="zh-hans">' in response.content.decode()
+
+
+def _publish_with(
+    client: Client, draft: PolicyVersion, kickoff_window: int = 7, **changes: object
+) -> list[str]:
+    edit = reverse("policy:edit_draft", args=[draft.pk])
+    data = _draft_post(draft, kickoff_window=kickoff_window, **changes)
+    client.post(edit, {**data, "version": form_version(client, edit)}, follow=True)
+    publish = reverse("policy:publish", args=[draft.pk])
+    response = client.post(
+        publish,
+        {
+            "effective_from": "2026-03-01",
+            "change_note": "Escalate sooner",
+            "version": form_version(client, publish),
+        },
+        follow=True,
+    )
+    return [str(m) for m in response.context["messages"]]
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 1, 10, 0), tick=False)
+def test_publishing_only_escalation_days_moves_no_visit_and_says_rules_changed(
+    project: Project, policy: Policy, quality: User
+) -> None:
+    dates = sorted(Visit.objects.filter(project=project).values_list("pk", "due_date"))
+    draft = _draft(policy)
+    messages = _publish_with(_client(quality), draft, escalate_to_manager_days=5)
+    assert messages == [
+        "Version 2 published. Projects checked: 1; no visit dates changed. Reminder and "
+        "escalation rules changed (escalate to the project manager after days overdue: "
+        "3 → 5)."
+    ]
+    # The planned visits follow the new version, with the dates they had.
+    assert sorted(Visit.objects.filter(project=project).values_list("pk", "due_date")) == dates
+    assert Visit.objects.filter(project=project, policy_version=draft).exists()
+
+
+@time_machine.travel(datetime.datetime(2026, 3, 1, 10, 0), tick=False)
+def test_publishing_counts_only_visits_whose_dates_changed_in_chinese(
+    project: Project, policy: Policy, quality: User
+) -> None:
+    quality.language = "zh-hans"
+    quality.save(update_fields=["language"])
+    draft = _draft(policy)
+    (message,) = _publish_with(
+        _client(quality), draft, kickoff_window=10, escalate_to_quality_days=9
+    )
+    # The kickoff (3-09 → 3-12) and the ongoing visits counted from it move; the
+    # closing visit keeps its date but is stamped with the new version too.
+    assert Visit.objects.filter(project=project, policy_version=draft).count() == 7
+    assert "调整 6 次" in message
+    assert "提醒与升级规则已变更" in message
+    assert "7 → 9" in message

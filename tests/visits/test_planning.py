@@ -352,7 +352,8 @@ def test_new_policy_version_moves_planned_visits_and_stamps_itself(
     before = full_rows([done])
     version = _publish_longer_kickoff(policy, D("2026-03-01"), quality)
     totals = plan_all_projects(today=D("2026-03-10"))
-    assert totals == {"projects": 1, "created": 0, "moved": 6, "removed": 0, "cancelled": 0}
+    # The closing visit keeps its dates: it is stamped with the new version, not moved.
+    assert totals == {"projects": 1, "created": 0, "moved": 5, "removed": 0, "cancelled": 0}
     assert full_rows([done]) == before
     # The grid now starts from kickoff due 03-12: 04-12 is a Sunday (back to Friday),
     # 07-12 a Sunday (back to Friday).
@@ -377,7 +378,7 @@ def test_policy_version_effective_later_waits_for_its_date(
     version = _publish_longer_kickoff(policy, D("2026-04-01"), quality)
     assert plan_all_projects(today=D("2026-03-31"))["moved"] == 0
     assert full_rows(project.visits.all()) == before
-    assert plan_all_projects(today=D("2026-04-01"))["moved"] == 7
+    assert plan_all_projects(today=D("2026-04-01"))["moved"] == 6  # closing: restamped
     assert set(project.visits.values_list("policy_version_id", flat=True)) == {version.pk}
 
 

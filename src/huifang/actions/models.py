@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from huifang.actions.wording import word_description
 from huifang.core.access import project_scope
 from huifang.core.choices import ChoiceLabels
 from huifang.projects.models import Project
@@ -88,6 +89,13 @@ class ImprovementAction(ChoiceLabels):
         verbose_name=_("feedback"),
     )
     description = models.TextField(_("description"))
+    # A system-made action's words as a message key with parameters (actions.wording),
+    # shown in the reader's language; ``description`` keeps the words in the language
+    # they were made in (search, exports of older releases, the fallback).
+    # NULL for people's own descriptions: a nullable column is added to a large table
+    # without a default to rewrite it with (the migration linter's rule).
+    description_key = models.CharField(_("description key"), max_length=60, null=True, blank=True)
+    description_params = models.JSONField(_("description parameters"), null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -139,7 +147,11 @@ class ImprovementAction(ChoiceLabels):
         ]
 
     def __str__(self) -> str:
-        return self.description[:60]
+        return self.shown_description[:60]
+
+    @property
+    def shown_description(self) -> str:
+        return word_description(self.description_key, self.description_params, self.description)
 
     def is_overdue(self, today: datetime.date) -> bool:
         return self.status in OPEN_ACTION_STATUSES and today > self.due_date

@@ -16,6 +16,7 @@ from huifang.actions.models import (
     ImprovementAction,
     ImprovementActionQuerySet,
 )
+from huifang.actions.wording import word_description
 from huifang.core import dataversion
 from huifang.core.listing import first_rows
 from huifang.projects.models import Project
@@ -62,16 +63,25 @@ class BoardCard:
 
     pk: int
     description: str
+    description_key: str | None
+    description_params: dict[str, Any] | None
     project_code: str
     owner_name: str
     due_date: datetime.date
     status: str
+
+    @property
+    def shown_description(self) -> str:
+        # Worded when shown: the board is cached for every language alike.
+        return word_description(self.description_key, self.description_params, self.description)
 
     @classmethod
     def of(cls, action: ImprovementAction) -> BoardCard:
         return cls(
             pk=action.pk,
             description=action.description,
+            description_key=action.description_key,
+            description_params=action.description_params,
             project_code=action.project.code,
             owner_name=str(action.owner),
             due_date=action.due_date,

@@ -105,9 +105,13 @@ def create_action(
     record: VisitRecord | None = None,
     problem: Problem | None = None,
     feedback: Feedback | None = None,
+    description_key: str | None = None,
+    description_params: dict[str, Any] | None = None,
 ) -> ImprovementAction:
     """A new open action. Its owner must be on the project's team: work given to
-    someone outside it would have nobody answerable for it on the project."""
+    someone outside it would have nobody answerable for it on the project. A
+    system-made action also passes the message key and parameters of its words
+    (``actions.wording``), shown in the reader's language."""
     description = description.strip()
     if not description:
         raise DomainError(_("Describe the improvement action."))
@@ -126,6 +130,8 @@ def create_action(
         problem=problem,
         feedback=feedback,
         description=description,
+        description_key=description_key,
+        description_params=description_params,
         owner=owner,
         due_date=due_date,
         created_by=created_by,

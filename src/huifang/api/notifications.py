@@ -17,6 +17,7 @@ from huifang.api.common import (
     get_visible,
 )
 from huifang.notify import services
+from huifang.notify.models import Notification
 from huifang.notify.queries import inbox
 
 router = Router(tags=["notifications"])
@@ -36,6 +37,15 @@ class NotificationOut(Schema):
     url: str
     created_at: datetime.datetime
     read_at: datetime.datetime | None
+
+    # Worded in the caller's language (the request's), as the inbox page does.
+    @staticmethod
+    def resolve_title(obj: Notification) -> str:
+        return obj.shown_title
+
+    @staticmethod
+    def resolve_body(obj: Notification) -> str:
+        return obj.shown_body
 
 
 class ReadAllOut(Schema):

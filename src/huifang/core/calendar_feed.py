@@ -153,7 +153,4 @@ def _event(visit: Visit, url: str) -> icalendar.Event:
 
 
 def _visit_label(visit: Visit) -> str:
-    phase = visit.get_phase_display()
-    if visit.sequence and visit.phase == "ongoing":
-        return f"{phase} #{visit.sequence}"
-    return str(phase)
+    return visit.name

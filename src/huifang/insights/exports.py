@@ -104,7 +104,7 @@ def scorecard_table(rows: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
 def visit_record_rows(records: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
     header = [
         _("Project"),
-        _("Phase"),
+        _("Visit"),
         _("Due date"),
         _("Completed on"),
         _("Status"),
@@ -119,7 +119,7 @@ def visit_record_rows(records: Iterable[Any]) -> tuple[list[str], list[list[Any]
     body = [
         [
             record.visit.project.code,
-            record.visit.get_phase_display(),
+            record.visit.name,
             record.visit.due_date,
             record.visit.completed_on,
             record.get_status_display(),
@@ -152,7 +152,7 @@ def action_rows(actions: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
         [
             action.project.code,
             action.get_origin_display(),
-            action.description,
+            action.shown_description,
             str(action.owner),
             action.due_date,
             action.get_status_display(),

@@ -23,7 +23,7 @@ from huifang.insights import exports, management, queries
 from huifang.insights.forms import PeriodForm
 from huifang.insights.labels import metric_labels
 from huifang.projects.models import Project
-from huifang.visits.models import VisitRecord
+from huifang.visits.models import ProblemCategory, VisitRecord
 
 
 def can_see_scorecards(user: access.AnyUser) -> bool:
@@ -42,6 +42,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "months": data["months"],
         "targets": data["targets"],
         "problems": data["problems"],
+        # Every category gets its row, with or without problems, in a fixed order:
+        # a chart that only listed the categories seen made periods incomparable.
+        "categories": [
+            {"category": value, "label": str(label)} for value, label in ProblemCategory.choices
+        ],
         "funnel": data["funnel"],
         "ageing": data["ageing"],
         "labels": {

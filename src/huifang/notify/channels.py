@@ -62,7 +62,7 @@ def send_email(delivery: Delivery) -> None:
         }
         text = render_to_string("notify/email.txt", context)
         html = render_to_string("notify/email.html", context)
-        subject = f"[{_('Huifang')}] {notification.title}"
+        subject = f"[{_('Huifang')}] {notification.shown_title}"
     message = EmailMultiAlternatives(
         subject=subject.replace("\n", " "),
         body=text,
@@ -79,9 +79,12 @@ def send_email(delivery: Delivery) -> None:
 
 
 def _payload(notification: Notification) -> dict[str, Any]:
+    # A group chat has no reader of its own: the recipient's language, as e-mail.
+    with translation.override(notification.recipient.language or settings.LANGUAGE_CODE):
+        title, body = notification.worded()
     return {
-        "title": notification.title,
-        "body": notification.body,
+        "title": title,
+        "body": body,
         "url": absolute_url(notification.url),
         "kind": notification.kind,
         "recipient": str(notification.recipient),

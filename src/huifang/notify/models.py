@@ -42,6 +42,7 @@ class Kind(models.TextChoices):
         "national_calendar_missing",
         _("Next year's national holidays are not loaded"),
     )
+    POLICY_PUBLISHED = "policy_published", _("New policy version to acknowledge")
 
 
 class Notification(models.Model):
@@ -69,7 +70,13 @@ class Notification(models.Model):
     # kind:app_label.model:subject id:recipient id:occasion (services.idempotency_key)
     # — the database refuses a second.
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
-    # Rendered once, in the recipient's language, when the notification is created.
+    # The message key is the kind; ``params`` holds its stable data (names, dates,
+    # codes, counts) and the text is worded in the reader's language when read
+    # (``shown_title`` / ``shown_body``). ``title`` and ``body`` are that text in the
+    # recipient's language as of creation: what search looks in, and the fallback for
+    # rows without parameters (older ones whose text could not be parsed, kinds
+    # without wording of their own).
+    params = models.JSONField(_("parameters"), null=True, blank=True)
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("body"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
@@ -90,6 +97,27 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    def worded(self) -> tuple[str, str]:
+        """Title and body in the active language, from the parameters alone."""
+        from huifang.notify.messages import RENDERERS
+
+        render = RENDERERS.get(self.kind)
+        if self.params is None or render is None:
+            return self.title, self.body
+        try:
+            return render(self.params)
+        except (KeyError, TypeError, ValueError):
+            # Parameters from an older release that this wording no longer fits.
+            return self.title, self.body
+
+    @property
+    def shown_title(self) -> str:
+        return self.worded()[0]
+
+    @property
+    def shown_body(self) -> str:
+        return self.worded()[1]
 
 
 class EndpointKind(models.TextChoices):

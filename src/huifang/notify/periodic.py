@@ -1,6 +1,6 @@
 """Periodic jobs without a broker: when ``HUIFANG_REDIS_URL`` is not set, ``huifang
 serve`` runs this loop beside gunicorn. It calls the same task functions beat
-schedules: the daily sweep and the delivery requeue.
+schedules: the daily plan, sweep and survey reminders, and the delivery requeue.
 
 The loop runs in a *spawned* child process rather than a thread of the gunicorn
 master: gunicorn forks its workers from the master, and a fork taken while a thread
@@ -28,12 +28,14 @@ INTERVAL_SECONDS = 60
 
 def _tick(last_sweep: datetime.date | None) -> datetime.date | None:
     from huifang.notify.tasks import requeue_deliveries_task, run_sweep_task
+    from huifang.surveys.tasks import send_survey_reminders_task
     from huifang.visits.tasks import plan_all_projects_task
 
     now = timezone.localtime()
     if now.hour >= settings.HUIFANG_SWEEP_HOUR and last_sweep != now.date():
         plan_all_projects_task()
         run_sweep_task()
+        send_survey_reminders_task()
         last_sweep = now.date()
     requeue_deliveries_task()
     return last_sweep

@@ -193,6 +193,7 @@ def _render(items: list[_Prepared]) -> list[Notification]:
             project=item.request.project,
             occasion=item.request.occasion,
             idempotency_key=item.key,
+            params=messages[index].params,
             title=messages[index].title[:300],
             body=messages[index].body,
             url=messages[index].url,

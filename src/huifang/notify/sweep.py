@@ -215,6 +215,8 @@ def _sweep_actions(outbox: _Outbox, versions: _Versions) -> None:
         .select_related("project__policy", "owner")
         .only(
             "description",
+            "description_key",
+            "description_params",
             "due_date",
             "project",
             "owner",

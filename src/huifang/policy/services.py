@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from huifang.core.concurrency import check_version, row_version
 from huifang.core.errors import DomainError
+from huifang.core.models import User
+from huifang.notify.models import Kind
+from huifang.notify.services import NotifyRequest, notify_many
 from huifang.policy.models import (
     ChecklistItem,
     CompanyDay,
@@ -25,9 +28,6 @@ from huifang.policy.models import (
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
 from huifang.visits.services import PlanningContext, PlanResult, plan_projects
-
-if TYPE_CHECKING:
-    from huifang.core.models import User
 
 # The seed's timing (二): a first visit within the first week after the start, a visit
 # every two weeks or every month while running, a closing visit within the first week
@@ -134,7 +134,23 @@ def publish_policy_version(
     if change_note is not None:
         locked.change_note = change_note
     locked.save()
+    if locked.policy.is_default:
+        _ask_to_acknowledge(locked)
     return locked
+
+
+def _ask_to_acknowledge(version: PolicyVersion) -> None:
+    """Everyone signed up is told that a new version of the policy they acknowledge is
+    published (the page banner asks too, once it is in force); once per version."""
+    notify_many(
+        NotifyRequest(
+            recipient=person,
+            kind=Kind.POLICY_PUBLISHED,
+            subject=version,
+            occasion=f"published:{version.number}",
+        )
+        for person in User.objects.filter(is_active=True).order_by("pk")
+    )
 
 
 @transaction.atomic
@@ -294,6 +310,27 @@ def update_policy_draft(
 # --- Re-planning after a publication ---------------------------------------------------
 
 
+# The settings that decide reminders, escalation and missed visits rather than dates:
+# a revision that changes only these moves no visit, and the publisher is told so.
+REMINDER_SETTINGS: tuple[str, ...] = (
+    "reminder_lead_days",
+    "escalate_to_manager_days",
+    "escalate_to_quality_days",
+    "missed_grace_days",
+    "survey_reminder_days",
+    "survey_expiry_days",
+)
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """One setting a revision changed: the field's name and its old and new values."""
+
+    name: str
+    old: Any
+    new: Any
+
+
 @dataclass
 class ReplanSummary:
     """What publishing changed in the projects' plans, for the page that published."""
@@ -302,6 +339,20 @@ class ReplanSummary:
     projects: int = 0
     deferred: bool = False
     result: PlanResult = field(default_factory=PlanResult)
+    # Reminder and escalation settings that differ from the version published before.
+    reminder_changes: list[SettingChange] = field(default_factory=list)
+
+
+def reminder_changes(
+    previous: PolicyVersion | None, published: PolicyVersion
+) -> list[SettingChange]:
+    if previous is None:
+        return []
+    return [
+        SettingChange(name, getattr(previous, name), getattr(published, name))
+        for name in REMINDER_SETTINGS
+        if getattr(previous, name) != getattr(published, name)
+    ]
 
 
 def replan_policy_projects(
@@ -339,6 +390,7 @@ def replan_policy_projects(
         summary.result.moved.extend(result.moved)
         summary.result.removed += result.removed
         summary.result.cancelled += result.cancelled
+        summary.result.restamped += result.restamped
     return summary
 
 
@@ -354,13 +406,13 @@ def publish_policy_revision(
     """Publish a draft and re-plan the projects that follow its policy, together: a
     publication whose re-planning failed is rolled back rather than left half done."""
     with transaction.atomic():
-        latest = (
+        previous = (
             PolicyVersion.objects.published()
             .filter(policy_id=version.policy_id)
-            .order_by("-effective_from")
-            .values_list("effective_from", flat=True)
+            .order_by("-effective_from", "-number")
             .first()
         )
+        latest = previous.effective_from if previous is not None else None
         if latest is not None and effective_from < latest:
             # An earlier date would never take effect: the later version stays in force.
             raise DomainError(
@@ -380,6 +432,7 @@ def publish_policy_revision(
         summary = replan_policy_projects(
             policy=published.policy, effective_from=effective_from, today=today
         )
+        summary.reminder_changes = reminder_changes(previous, published)
     return published, summary
 
 

@@ -253,21 +253,37 @@ def edit_draft(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def summary_text(summary: ReplanSummary) -> str:
-    """The re-planning summary the publisher sees."""
+    """The re-planning summary the publisher sees: visits count as moved only when
+    their dates changed; changed reminder and escalation settings are said apart."""
     if summary.deferred:
-        return _(
+        text = _(
             "It takes effect on %(date)s. Projects that follow this policy: %(projects)d; "
             "their plans change on that date."
         ) % {"date": formats.date_format(summary.effective_from), "projects": summary.projects}
-    return _(
-        "Projects re-planned: %(projects)d (visits added: %(created)d, moved: %(moved)d, "
-        "removed: %(removed)d)."
-    ) % {
-        "projects": summary.projects,
-        "created": len(summary.result.created),
-        "moved": len(summary.result.moved),
-        "removed": summary.result.removed,
-    }
+    elif summary.result.created or summary.result.moved or summary.result.removed:
+        text = _(
+            "Projects re-planned: %(projects)d (visits added: %(created)d, moved: %(moved)d, "
+            "removed: %(removed)d)."
+        ) % {
+            "projects": summary.projects,
+            "created": len(summary.result.created),
+            "moved": len(summary.result.moved),
+            "removed": summary.result.removed,
+        }
+    else:
+        text = _("Projects checked: %(projects)d; no visit dates changed.") % {
+            "projects": summary.projects
+        }
+    if summary.reminder_changes:
+        labels = {f.name: f.verbose_name for f in PolicyVersion._meta.concrete_fields}
+        changes = "; ".join(
+            f"{labels[change.name]}: {change.old} → {change.new}"
+            for change in summary.reminder_changes
+        )
+        text += " " + _("Reminder and escalation rules changed (%(changes)s).") % {
+            "changes": changes
+        }
+    return text
 
 
 @login_required

@@ -79,7 +79,8 @@ class InviteForm(forms.Form):
     contacts = ContactChoiceField(
         label=_("Contacts to invite"),
         queryset=Contact.objects.none(),
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        # The page writes each box out itself (surveys/invite.html).
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: Any, customer_id: int, **kwargs: Any) -> None:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from huifang.actions.models import ActionOrigin
 from huifang.actions.services import create_action
+from huifang.actions.wording import SURVEY_FOLLOW_UP, TEXTS
 from huifang.core.errors import DomainError
 from huifang.customers.models import Contact
 from huifang.policy.models import PhaseChoices, PolicyVersion
@@ -356,12 +357,14 @@ def submit_survey_response(
 def _follow_up_detractor(invitation: SurveyInvitation, feedback: Feedback) -> None:
     project = invitation.project
     manager = project.manager
-    # The action is read by the team, not the customer: the manager's language.
+    # Shown in each reader's language (its key); the stored words, for search and as
+    # the fallback, are in the manager's.
     with translation.override(manager.language or settings.LANGUAGE_CODE):
-        description = _("Contact the customer about their survey answer")
+        description = str(TEXTS[SURVEY_FOLLOW_UP])
     create_action(
         project=project,
         description=description,
+        description_key=SURVEY_FOLLOW_UP,
         owner=manager,
         due_date=timezone.localdate() + datetime.timedelta(days=DETRACTOR_ACTION_DAYS),
         created_by=manager,

@@ -89,7 +89,7 @@ def filter_visits(user: User, query: QueryDict) -> QuerySet[Visit]:
 
 def visits_table(user: User, query: QueryDict) -> Table:
     header = [
-        _("Project"), _("Project name"), _("Customer"), _("Phase"), _("Sequence"),
+        _("Project"), _("Project name"), _("Customer"), _("Visit"), _("Phase"), _("Sequence"),
         _("Window opens"), _("Due date"), _("Status"), _("Owner"), _("Scheduled for"),
         _("Form"), _("Completed on"), _("On time"),
     ]  # fmt: skip
@@ -98,6 +98,7 @@ def visits_table(user: User, query: QueryDict) -> Table:
             v.project.code,
             v.project.name,
             v.project.customer.name,
+            v.name,
             v.get_phase_display(),
             v.sequence,
             v.window_start,
@@ -128,7 +129,7 @@ def filter_records(user: User, query: QueryDict) -> QuerySet[VisitRecord]:
 
 def records_table(user: User, query: QueryDict) -> Table:
     header = [
-        _("Project"), _("Customer"), _("Phase"), _("Due date"), _("Record status"),
+        _("Project"), _("Customer"), _("Visit"), _("Due date"), _("Record status"),
         _("Recorded by"), _("Submitted at"), _("Schedule status"), _("Percent complete"),
         _("Planned percent"), _("Variance (days)"), _("Work completed"),
         _("Work outstanding"), _("Summary"), _("Revision"),
@@ -137,7 +138,7 @@ def records_table(user: User, query: QueryDict) -> Table:
         [
             r.visit.project.code,
             r.visit.project.customer.name,
-            r.visit.get_phase_display(),
+            r.visit.name,
             r.visit.due_date,
             r.get_status_display(),
             _person(r.recorded_by),
@@ -166,7 +167,7 @@ def actions_table(user: User, query: QueryDict) -> Table:
     rows = (
         [
             a.project.code,
-            a.description,
+            a.shown_description,
             a.get_origin_display(),
             _person(a.owner),
             a.due_date,

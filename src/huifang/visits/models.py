@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
@@ -50,6 +51,22 @@ class VisitQuerySet(models.QuerySet["Visit"]):
     def overdue(self, today: datetime.date) -> VisitQuerySet:
         """Overdue is derived, never stored: still open after its due date."""
         return self.open().filter(due_date__lt=today)
+
+
+def visit_name(*, phase: str, sequence: int | None, due_date: datetime.date) -> str:
+    """The one name of a visit, in the active language, used by every page, e-mail,
+    notification, calendar entry and export: "Ongoing #2" (进行 #2) for a generated
+    ongoing visit, the phase alone for the other generated visits, and "Ad hoc visit
+    2026-12-02" (临时回访 2026-12-02) for an ad-hoc one, which has no sequence to number
+    it by (printing it gave "Ongoing #None"). It reads no flag but the sequence, which
+    the database guarantees every generated visit has, so rows loaded with a few
+    columns name themselves without another query."""
+    if sequence is None:
+        return gettext("Ad hoc visit %(date)s") % {"date": due_date.isoformat()}
+    label = str(PhaseChoices(phase).label)
+    if phase == PhaseChoices.ONGOING:
+        return f"{label} #{sequence}"
+    return label
 
 
 class Visit(ChoiceLabels):
@@ -139,11 +156,14 @@ class Visit(ChoiceLabels):
             ),
         ]
 
+    @property
+    def name(self) -> str:
+        return visit_name(phase=self.phase, sequence=self.sequence, due_date=self.due_date)
+
     def __str__(self) -> str:
-        label = self.get_phase_display()
-        if self.sequence and self.phase == PhaseChoices.ONGOING:
-            label = f"{label} #{self.sequence}"
-        return f"{label} · {self.due_date:%Y-%m-%d}"
+        if self.sequence is None:  # an ad-hoc visit's name already carries its date
+            return self.name
+        return f"{self.name} · {self.due_date:%Y-%m-%d}"
 
     def is_overdue(self, today: datetime.date) -> bool:
         return self.status in OPEN_VISIT_STATUSES and today > self.due_date

@@ -37,13 +37,18 @@ class PlanResult:
     """What a planning run changed, so pages can show it ("3 visits moved")."""
 
     created: list[Visit] = field(default_factory=list)
+    # Visits whose window or due date changed: only those are "moved" to a person.
     moved: list[Visit] = field(default_factory=list)
     removed: int = 0
     cancelled: int = 0
+    # Planned visits that keep their dates but now follow a newer policy version (a
+    # revision that changed only, say, escalation days restamps every planned visit;
+    # calling that "103 visits moved" told people their dates had changed).
+    restamped: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.moved or self.removed or self.cancelled)
+        return bool(self.created or self.moved or self.removed or self.cancelled or self.restamped)
 
 
 def project_spec(project: Project, holds: Iterable[HoldPeriod]) -> ProjectSpec:
@@ -275,11 +280,15 @@ class _PlanChanges:
             moved = []
             for pk, window_start, due_date, version in self.move:
                 visit = instances[pk]
+                dates_change = (visit.window_start, visit.due_date) != (window_start, due_date)
                 visit.window_start = window_start
                 visit.due_date = due_date
                 visit.policy_version = version
                 visit.updated_at = now
-                results[visit.project_id].moved.append(visit)
+                if dates_change:
+                    results[visit.project_id].moved.append(visit)
+                else:
+                    results[visit.project_id].restamped += 1
                 moved.append(visit)
             _update_by_pk(moved, ["window_start", "due_date", "policy_version", "updated_at"])
         stale = [pk for pks in self.remove.values() for pk in pks]
@@ -327,6 +336,8 @@ def plan_all_projects(
     *, today: datetime.date | None = None, chunk_size: int = PLAN_CHUNK_SIZE
 ) -> dict[str, int]:
     """Re-plan every open project (the nightly job and ``huifang plan --all``)."""
+    # "moved" counts visits whose dates changed; restamps (same dates, newer policy
+    # version) are not reported here.
     totals = {"projects": 0, "created": 0, "moved": 0, "removed": 0, "cancelled": 0}
     open_projects = Project.objects.exclude(status=ProjectStatus.CANCELLED)
     # The data version moves once, at the end, not after each chunk's commit. Not in
