@@ -52,6 +52,9 @@ class RecordFilter(Schema):
 
 
 class ProblemIn(Schema):
+    id: int | None = Field(
+        None, description="A problem of this record to update in place; omit for a new one."
+    )
     category: ProblemCategory
     severity: Severity = Severity.MEDIUM
     description: str = Field(..., min_length=1, max_length=5000, pattern=NO_NUL)

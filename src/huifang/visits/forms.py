@@ -21,6 +21,7 @@ from huifang.policy.models import ChecklistItem, PhaseChoices
 from huifang.projects.models import Project
 from huifang.visits.models import (
     ProblemCategory,
+    ProblemStatus,
     RaisedBy,
     ScheduleStatus,
     Severity,
@@ -277,6 +278,9 @@ class RecordForm(_ChecklistMixin, StyledForm):
 
 
 class ProblemForm(StyledForm):
+    # The problem this row shows, so a save updates it in place (its id, and the
+    # actions linked to it, survive); empty for a new row.
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     category = forms.ChoiceField(
         label=_("Category"), choices=_blank(ProblemCategory.choices), required=False
     )
@@ -288,6 +292,14 @@ class ProblemForm(StyledForm):
     )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # Not required: a post from a page without the field (an older page) keeps the
+    # default, as the API does.
+    status = forms.ChoiceField(
+        label=_("Status"), choices=ProblemStatus.choices, initial=ProblemStatus.OPEN, required=False
+    )
+    resolution = forms.CharField(
+        label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def clean(self) -> dict[str, Any]:
@@ -304,12 +316,17 @@ class ProblemForm(StyledForm):
         data = self.cleaned_data
         if not (data.get("description") or "").strip():
             return None
-        return {
+        spec = {
             "category": data["category"],
             "severity": data["severity"],
             "raised_by": data["raised_by"],
             "description": data["description"],
+            "status": data.get("status") or ProblemStatus.OPEN,
+            "resolution": data.get("resolution") or "",
         }
+        if data.get("id"):
+            spec["id"] = data["id"]
+        return spec
 
 
 class ActionForm(StyledForm):

@@ -217,6 +217,12 @@ class VisitRecord(ChoiceLabels):
 
     objects = VisitRecordQuerySet.as_manager()
 
+    # Not stored: set by recording.save_visit_record on the record it returns, the ids
+    # of the problems and actions it kept in the order they were given, so a page
+    # that saves in the background (the draft autosave) can name those rows next time.
+    saved_problem_ids: list[int] | None = None
+    saved_action_ids: list[int] | None = None
+
     class Meta:
         verbose_name = _("visit record")
         verbose_name_plural = _("visit records")

@@ -164,10 +164,13 @@ def _initial(record: VisitRecord | None) -> dict[str, Any]:
         },
         "problems": [
             {
+                "id": problem.pk,
                 "category": problem.category,
                 "severity": problem.severity,
                 "raised_by": problem.raised_by,
                 "description": problem.description,
+                "status": problem.status,
+                "resolution": problem.resolution,
             }
             for problem in record.problems.order_by("pk")
         ],

@@ -2,8 +2,10 @@
 Scheduling, reassigning, cancelling and ad-hoc visits are :mod:`huifang.visits.lifecycle`.
 
 A record is a draft until it is submitted; drafts may be saved any number of times
-and each save replaces the record's problems, feedback and new actions with what the
-form holds. Submitting archives it (四: 记录与跟踪): from then on the only change is an
+and each save makes the record's problems, feedback, actions and verdicts what the
+form holds, updating the rows it names by id in place (never delete and create
+again: a problem's id, status and resolution, and the actions linked to it, survive).
+Submitting archives it (四: 记录与跟踪): from then on the only change is an
 amendment with a reason, which keeps the old and new values.
 
 Concurrency: a record carries ``revision``. Writes claim the row with a conditional
@@ -211,41 +213,76 @@ def _clean_checklist(visit: Visit, checklist: dict[str, Any]) -> dict[str, bool]
     return {str(key): bool(value) for key, value in checklist.items()}
 
 
-def _new_problems(
-    record: VisitRecord, project: Project, problems: Sequence[dict[str, Any]]
+def _problem_values(spec: dict[str, Any]) -> dict[str, Any]:
+    description = (spec.get("description") or "").strip()
+    if not description:
+        raise DomainError(_("Describe each problem."))
+    return {
+        "category": checked_choice(spec.get("category"), ProblemCategory, _("problem category")),
+        "severity": checked_choice(spec.get("severity", Severity.MEDIUM), Severity, _("severity")),
+        "description": description,
+        "raised_by": checked_choice(
+            spec.get("raised_by", RaisedBy.CUSTOMER), RaisedBy, _("raised by")
+        ),
+        "status": checked_choice(
+            spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")
+        ),
+        "resolution": (spec.get("resolution") or "").strip(),
+    }
+
+
+def _sync_problems(
+    record: VisitRecord, project: Project, author: User, problems: Sequence[dict[str, Any]]
 ) -> list[Problem]:
-    built = []
+    """The record's problems as ``problems`` lists them, in that order.
+
+    An item with ``id`` updates that problem of the record in place, so its identity
+    (the actions linked to it, its history, a status or resolution set elsewhere)
+    survives a draft save; one without creates a problem; the record's problems left
+    out are removed.
+    """
+    existing = {problem.pk: problem for problem in record.problems.all()}
+    result: list[Problem] = []
+    created: list[Problem] = []
+    kept: set[int] = set()
     for spec in problems:
-        description = (spec.get("description") or "").strip()
-        if not description:
-            raise DomainError(_("Describe each problem."))
-        built.append(
-            Problem(
-                project=project,
-                record=record,
-                category=checked_choice(
-                    spec.get("category"), ProblemCategory, _("problem category")
-                ),
-                severity=checked_choice(
-                    spec.get("severity", Severity.MEDIUM), Severity, _("severity")
-                ),
-                description=description,
-                raised_by=checked_choice(
-                    spec.get("raised_by", RaisedBy.CUSTOMER), RaisedBy, _("raised by")
-                ),
-                status=checked_choice(
-                    spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")
-                ),
-                resolution=(spec.get("resolution") or "").strip(),
-            )
-        )
-    return bulk_create_with_history(built, Problem)
+        values = _problem_values(spec)
+        problem_id = spec.get("id")
+        if problem_id is None:
+            problem = Problem(project=project, record=record, **values)
+            created.append(problem)
+            result.append(problem)
+            continue
+        if problem_id not in existing or problem_id in kept:
+            raise DomainError(_("That problem was not raised in this record."))
+        kept.add(problem_id)
+        problem = existing[problem_id]
+        changed = [name for name, value in values.items() if getattr(problem, name) != value]
+        if changed:
+            for name in changed:
+                setattr(problem, name, values[name])
+            problem._history_user = author  # type: ignore[attr-defined]
+            problem.save(update_fields=changed)
+        result.append(problem)
+    dropped = [pk for pk in existing if pk not in kept]
+    if dropped:
+        Problem.objects.filter(pk__in=dropped).delete()
+    if created:
+        # bulk_create sets the primary keys (PostgreSQL, SQLite ≥ 3.35), so the
+        # problems in ``result`` are the saved ones, with their ids.
+        bulk_create_with_history(created, Problem, default_user=author)
+    return result
 
 
-def _new_feedback(
-    record: VisitRecord, visit: Visit, spec: dict[str, Any] | None
+def _sync_feedback(
+    record: VisitRecord, visit: Visit, author: User, spec: dict[str, Any] | None
 ) -> Feedback | None:
+    """The feedback given at the visit: the record's row updated in place (actions
+    answering it stay linked), created, or removed when the form holds none."""
+    existing = record.feedback.filter(source=FeedbackSource.VISIT).first()
     if spec is None:
+        if existing is not None:
+            existing.delete()
         return None
     unknown = set(spec) - {*FEEDBACK_SCORES, *FEEDBACK_TEXTS, "respondent", "received_on"}
     if unknown:
@@ -253,16 +290,26 @@ def _new_feedback(
     respondent = spec.get("respondent")
     if respondent is not None and respondent.customer_id != visit.project.customer_id:
         raise DomainError(_("The respondent must be a contact of the project's customer."))
-    return Feedback.objects.create(
-        project=visit.project,
-        visit=visit,
-        record=record,
-        source=FeedbackSource.VISIT,
-        respondent=respondent,
-        received_on=spec.get("received_on") or _visit_day(visit),
+    values: dict[str, Any] = {
+        "respondent": respondent,
+        "received_on": spec.get("received_on") or _visit_day(visit),
         **{name: _score(name, spec.get(name)) for name in FEEDBACK_SCORES},
         **{name: (spec.get(name) or "").strip() for name in FEEDBACK_TEXTS},
-    )
+    }
+    if existing is None:
+        feedback = Feedback(
+            project=visit.project, visit=visit, record=record, source=FeedbackSource.VISIT, **values
+        )
+        feedback._history_user = author  # type: ignore[attr-defined]
+        feedback.save(force_insert=True)
+        return feedback
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if changed:
+        for name in changed:
+            setattr(existing, name, values[name])
+        existing._history_user = author  # type: ignore[attr-defined]
+        existing.save(update_fields=changed)
+    return existing
 
 
 # --- The record ------------------------------------------------------------------------
@@ -301,7 +348,11 @@ def save_visit_record(
     """Create or update the visit's draft record.
 
     ``fields`` holds any of :data:`RECORD_FIELDS`. ``problems`` and ``feedback``
-    replace what the draft had. ``actions`` are the improvement actions this record
+    become what the draft has: a problem item with ``id`` updates that problem of the
+    record in place (its ``status`` and ``resolution`` too), one without creates it,
+    and the record's problems left out are removed; the feedback row is updated in
+    place. The returned record carries ``saved_problem_ids`` and ``saved_action_ids``
+    (in the order given). ``actions`` are the improvement actions this record
     raises: an item with ``id`` updates that action, one without creates it, and the
     record's actions left out are removed (only while nobody has started on them).
     An action item may name ``problem_index`` (into ``problems``) or
@@ -328,13 +379,16 @@ def save_visit_record(
             # since: replacing that draft unseen would lose their work.
             raise _conflict()
         record = _update_record(record, visit, recorded_by, cleaned, expected_revision)
-        record.problems.all().delete()
-        record.feedback.filter(source=FeedbackSource.VISIT).delete()
-        record.verifications.all().delete()
-    new_problems = _new_problems(record, visit.project, problems)
-    new_feedback = _new_feedback(record, visit, feedback)
-    _apply_actions(record, visit.project, recorded_by, actions, new_problems, new_feedback)
+    # Rows are updated in place, never deleted and created again: a problem keeps
+    # its id, status, resolution and the actions linked to it across draft saves.
+    saved_problems = _sync_problems(record, visit.project, recorded_by, problems)
+    saved_feedback = _sync_feedback(record, visit, recorded_by, feedback)
+    saved_actions = _apply_actions(
+        record, visit.project, recorded_by, actions, saved_problems, saved_feedback
+    )
     _store_verifications(record, visit, recorded_by, verifications)
+    record.saved_problem_ids = [problem.pk for problem in saved_problems]
+    record.saved_action_ids = saved_actions
     return record
 
 
@@ -388,9 +442,11 @@ def _apply_actions(
     specs: Sequence[dict[str, Any]],
     problems: list[Problem],
     feedback: Feedback | None,
-) -> None:
+) -> list[int]:
+    """Returns the actions' ids in the order of ``specs``."""
     existing = {action.pk: action for action in record.actions.all()}
     kept: set[int] = set()
+    ids: list[int] = []
     for spec in specs:
         problem = _problem_at(problems, spec.get("problem_index"))
         linked_feedback = None
@@ -407,7 +463,7 @@ def _apply_actions(
         )
         action_id = spec.get("id")
         if action_id is None:
-            create_action(
+            created = create_action(
                 project=project,
                 description=spec.get("description") or "",
                 owner=spec["owner"],
@@ -418,29 +474,35 @@ def _apply_actions(
                 problem=problem,
                 feedback=linked_feedback,
             )
+            ids.append(created.pk)
             continue
-        if action_id not in existing:
+        if action_id not in existing or action_id in kept:
             raise DomainError(_("That action was not raised in this record."))
         kept.add(action_id)
         description = (spec.get("description") or "").strip()
         if not description:
             raise DomainError(_("Describe the improvement action."))
         check_on_project_team(project=project, user=spec["owner"])
+        links: dict[str, Any] = {}
+        # The record page's rows do not show what an action answers: a page save
+        # keeps the links (set through the API) instead of clearing them.
+        if {"problem_index", "from_feedback", "origin"} & set(spec):
+            links = {"origin": origin, "problem": problem, "feedback": linked_feedback}
         ImprovementAction.objects.filter(pk=action_id).update(
             description=description,
             owner=spec["owner"],
             due_date=spec["due_date"],
-            origin=origin,
-            problem=problem,
-            feedback=linked_feedback,
+            **links,
             revision=F("revision") + 1,
             updated_at=timezone.now(),
         )
         record_change(ImprovementAction.objects.get(pk=action_id), author)
+        ids.append(action_id)
     dropped = [action for pk, action in existing.items() if pk not in kept]
     if any(action.status != ActionStatus.OPEN for action in dropped):
         raise DomainError(_("An action somebody has already worked on cannot be removed."))
     ImprovementAction.objects.filter(pk__in=[action.pk for action in dropped]).delete()
+    return ids
 
 
 def _problem_at(problems: list[Problem], index: Any) -> Problem | None:
@@ -455,10 +517,12 @@ def _store_verifications(
     record: VisitRecord, visit: Visit, author: User, specs: Sequence[dict[str, Any]]
 ) -> None:
     """Keep the draft's verdicts as rows of the record; they change the actions only
-    when the record is submitted (see :func:`submit_visit_record`)."""
+    when the record is submitted (see :func:`submit_visit_record`). A verdict on an
+    action the draft already judged updates that row in place."""
     on = _visit_day(visit)
+    existing = {row.action_id: row for row in record.verifications.all()}
     seen: set[int] = set()
-    rows = []
+    created = []
     for spec in specs:
         action: ImprovementAction = spec["action"]
         if action.pk in seen:
@@ -469,18 +533,27 @@ def _store_verifications(
         check_verification(
             action=action, record=record, result=spec["result"], new_due_date=new_due_date, on=on
         )
-        rows.append(
-            ActionVerification(
-                action=action,
-                record=record,
-                result=spec["result"],
-                note=(spec.get("note") or "").strip(),
-                new_due_date=new_due_date if spec["result"] == "not_effective" else None,
-                verified_by=author,
-                verified_on=on,
-            )
-        )
-    bulk_create_with_history(rows, ActionVerification, default_user=author)
+        values = {
+            "result": spec["result"],
+            "note": (spec.get("note") or "").strip(),
+            "new_due_date": new_due_date if spec["result"] == "not_effective" else None,
+            "verified_by": author,
+            "verified_on": on,
+        }
+        row = existing.get(action.pk)
+        if row is None:
+            created.append(ActionVerification(action=action, record=record, **values))
+            continue
+        changed = [name for name, value in values.items() if getattr(row, name) != value]
+        if changed:
+            for name in changed:
+                setattr(row, name, values[name])
+            row._history_user = author  # type: ignore[attr-defined]
+            row.save(update_fields=changed)
+    dropped = [row.pk for action_id, row in existing.items() if action_id not in seen]
+    if dropped:
+        ActionVerification.objects.filter(pk__in=dropped).delete()
+    bulk_create_with_history(created, ActionVerification, default_user=author)
 
 
 @transaction.atomic
