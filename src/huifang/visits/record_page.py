@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -130,6 +130,16 @@ class RecordForms:
     actions: BaseFormSet[Any]
     feedback: FeedbackForm
     verifications: list[VerificationForm]
+
+    def all(self) -> list[Any]:
+        """Every form of the page, the formsets' rows included."""
+        return [
+            self.record,
+            *self.problems.forms,
+            *self.actions.forms,
+            self.feedback,
+            *self.verifications,
+        ]
 
     def is_valid(self) -> bool:
         results = [
@@ -278,7 +288,9 @@ def _with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
     return data
 
 
-def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
+def _save(forms: RecordForms, visit: Visit, user: User) -> tuple[VisitRecord, dict[str, Any]]:
+    """Save the draft; also returns the ids the save gave the page's problem and action
+    rows, keyed by row index, for the autosave to put into the page."""
     revision = forms.record.cleaned_data.get("revision")
     if revision is None:
         # A form without the revision it was built from (a page from before an
@@ -287,19 +299,88 @@ def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
             _("This page is out of date: it does not say which version of the record it shows."),
             code="conflict",
         )
-    problems = [spec for form in forms.problems.forms if (spec := form.spec())]
-    actions = [spec for form in forms.actions.forms if (spec := form.spec())]
+    problem_rows = [
+        (i, spec) for i, form in enumerate(forms.problems.forms) if (spec := form.spec())
+    ]
+    action_rows = [(i, spec) for i, form in enumerate(forms.actions.forms) if (spec := form.spec())]
     verdicts = [spec for form in forms.verifications if (spec := form.spec())]
-    return save_visit_record(
+    record = save_visit_record(
         visit=visit,
         recorded_by=user,
         fields=forms.record.record_fields(),
-        problems=problems,
+        problems=[spec for _i, spec in problem_rows],
         feedback=forms.feedback.spec(),
-        actions=actions,
+        actions=[spec for _i, spec in action_rows],
         verifications=verdicts,
         expected_revision=revision,
     )
+    rows = {
+        "problems": dict(
+            zip([str(i) for i, _spec in problem_rows], record.saved_problem_ids or [], strict=True)
+        ),
+        "actions": dict(
+            zip([str(i) for i, _spec in action_rows], record.saved_action_ids or [], strict=True)
+        ),
+    }
+    return record, rows
+
+
+def _autosave(forms: RecordForms, visit: Visit, user: User) -> JsonResponse:
+    """The draft saved in the background by the page (static/huifang/record-autosave.js).
+
+    The same rules as the Save button, answered in JSON: the new revision and the ids
+    of new rows, so the page's next save is neither stale nor a duplicate; a stale
+    revision (someone else saved meanwhile) is a 409 that the page shows, and it stops
+    saving in the background so the other person's draft is never overwritten unseen.
+    """
+    if not forms.is_valid():
+        labels = sorted(
+            {
+                str(form.fields[name].label)
+                for form in forms.all()
+                for name in form.errors
+                if name in form.fields
+            }
+        )
+        return JsonResponse(
+            {
+                "saved": False,
+                "message": _(
+                    "Not saved automatically: check %(fields)s. What you typed is still here."
+                )
+                % {"fields": ", ".join(labels) or _("the form")},
+            },
+            status=400,
+        )
+    try:
+        record, rows = _save(forms, visit, user)
+    except DomainError as error:
+        conflict = error.code == "conflict"
+        message = error.message
+        if conflict:
+            message = _(
+                "Someone else saved this record in the meantime, so it is no longer saved "
+                "automatically. Save the draft to compare your input with theirs."
+            )
+        return JsonResponse(
+            {"saved": False, "conflict": conflict, "message": message},
+            status=409 if conflict else 400,
+        )
+    saved_at = timezone.localtime(record.updated_at)
+    return JsonResponse(
+        {
+            "saved": True,
+            "revision": record.revision,
+            **rows,
+            "message": _("Draft saved automatically at %(time)s.") % {"time": f"{saved_at:%H:%M}"},
+        }
+    )
+
+
+def refuse_autosave(message: str) -> JsonResponse:
+    """An autosave of a record that can no longer be saved as a draft (submitted,
+    or its visit cancelled meanwhile)."""
+    return JsonResponse({"saved": False, "conflict": True, "message": message}, status=409)
 
 
 def handle_record_form(
@@ -312,11 +393,13 @@ def handle_record_form(
         data = _with_extra_row(request.POST, ADD_ROW[intent])
         return _render(request, visit, record, build_forms(visit, record, data))
     forms = build_forms(visit, record, request.POST)
+    if intent == "autosave":
+        return _autosave(forms, visit, user)
     if not forms.is_valid():
         forms.record.add_error(None, _("Please correct the errors below; nothing was saved."))
         return _render(request, visit, record, forms)
     try:
-        saved = _save(forms, visit, user)
+        saved, _rows = _save(forms, visit, user)
     except DomainError as error:
         if error.code != "conflict":
             forms.record.add_error(None, error.message)

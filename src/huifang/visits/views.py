@@ -326,10 +326,16 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _get_visit(request, pk)
     access.require(access.can_record_visit(user, visit.project))
     record = VisitRecord.objects.filter(visit=visit).first()
+    # The page's background save reads JSON, not a redirect to another page.
+    autosave = request.method == "POST" and request.POST.get("intent") == "autosave"
     if record is not None and record.is_submitted:
+        if autosave:
+            return record_page.refuse_autosave(_("This record is submitted and read-only."))
         messages.info(request, _("This record is submitted and read-only."))
         return redirect("visits:detail", pk=visit.pk)
     if visit.status == VisitStatus.CANCELLED:
+        if autosave:
+            return record_page.refuse_autosave(_("A cancelled visit cannot be recorded."))
         messages.error(request, _("A cancelled visit cannot be recorded."))
         return redirect("visits:detail", pk=visit.pk)
     return record_page.handle_record_form(request, user, visit, record)
