@@ -167,6 +167,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "amendments": record_page.amendment_rows(record) if record else [],
         "checklist": record_page.checklist_rows(visit, record) if record else [],
         "is_open": visit.status in OPEN_VISIT_STATUSES,
+        # Before its window opens a visit offers "schedule"; recording it is "record now".
+        "not_yet_open": today < visit.window_start,
         "is_overdue": visit.is_overdue(today),
         "days_late": visit.days_late(today),
         "may_manage": may_manage,
@@ -338,6 +340,20 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
             return record_page.refuse_autosave(_("A cancelled visit cannot be recorded."))
         messages.error(request, _("A cancelled visit cannot be recorded."))
         return redirect("visits:detail", pk=visit.pk)
+    if (
+        record is None
+        and request.method == "GET"
+        and timezone.localdate() < visit.window_start
+        and request.GET.get("early") != "1"
+    ):
+        # Before its window a visit is normally scheduled, not recorded: recording it
+        # early (it took place ahead of time) is a deliberate choice, confirmed here.
+        context = {
+            "visit": visit,
+            "project": visit.project,
+            "may_schedule": may_schedule(user, visit),
+        }
+        return render(request, "visits/record_early.html", context)
     return record_page.handle_record_form(request, user, visit, record)
 
 
