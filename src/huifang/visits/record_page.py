@@ -1,5 +1,5 @@
-"""The record page of a visit: the one form with the policy's four sections, and the
-amendment form of a submitted record.
+"""The record page of a visit: the one form with the policy's four sections (the
+amendment page of a submitted record is :mod:`huifang.visits.amend_page`).
 
 Kept apart from :mod:`huifang.visits.views` because the record form is several Django
 forms at once (progress and checklist, problems, feedback, measures, verdicts on
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,31 +20,28 @@ from django.utils.translation import gettext as _
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.core import access, dataversion
-from huifang.core.concurrency import EditConflict, differences, row_version
+from huifang.core.concurrency import differences
 from huifang.core.errors import DomainError
 from huifang.policy.models import ChecklistItem
 from huifang.policy.queries import version_in_force
 from huifang.visits.forms import (
     ActionFormSet,
-    AmendmentForm,
     AttachmentForm,
     FeedbackForm,
     ProblemFormSet,
     RecordForm,
+    RecordHowForm,
     VerificationForm,
-    checklist_label,
 )
 from huifang.visits.models import (
     Feedback,
     FeedbackSource,
-    ScheduleStatus,
     Visit,
     VisitRecord,
     VisitStatus,
 )
 from huifang.visits.recording import (
     NO_RECORD_YET,
-    amend_visit_record,
     planned_percent,
     save_visit_record,
     submit_visit_record,
@@ -126,6 +122,7 @@ def _verification_candidates(visit: Visit, record: VisitRecord | None) -> list[I
 @dataclass
 class RecordForms:
     record: RecordForm
+    how: RecordHowForm
     problems: BaseFormSet[Any]
     actions: BaseFormSet[Any]
     feedback: FeedbackForm
@@ -135,6 +132,7 @@ class RecordForms:
         """Every form of the page, the formsets' rows included."""
         return [
             self.record,
+            self.how,
             *self.problems.forms,
             *self.actions.forms,
             self.feedback,
@@ -144,6 +142,7 @@ class RecordForms:
     def is_valid(self) -> bool:
         results = [
             self.record.is_valid(),
+            self.how.is_valid(),
             self.problems.is_valid(),
             self.actions.is_valid(),
             self.feedback.is_valid(),
@@ -152,10 +151,19 @@ class RecordForms:
         return all(results)
 
 
-def _initial(record: VisitRecord | None) -> dict[str, Any]:
+def _initial(visit: Visit, record: VisitRecord | None) -> dict[str, Any]:
     if record is None:
+        # A first record starts from the appointment: how and with whom it was planned.
+        participants = [person.pk for person in visit.participants.all()]
+        if not participants and visit.owner_id is not None:
+            participants = [visit.owner_id]
         return {
             "record": {"revision": NO_RECORD_YET},
+            "how": {
+                "form": visit.form,
+                "contacts": [contact.pk for contact in visit.contacts.all()],
+                "participants": participants,
+            },
             "problems": [],
             "actions": [],
             "feedback": {},
@@ -171,6 +179,11 @@ def _initial(record: VisitRecord | None) -> dict[str, Any]:
             "schedule_status": record.schedule_status,
             "percent_complete": record.percent_complete,
             "summary": record.summary,
+        },
+        "how": {
+            "form": record.form,
+            "contacts": [contact.pk for contact in record.contacts.all()],
+            "participants": [person.pk for person in record.participants.all()],
         },
         "problems": [
             {
@@ -212,10 +225,21 @@ def _initial(record: VisitRecord | None) -> dict[str, Any]:
     }
 
 
+# A bound form's initial values are not shown; only the record's revision matters.
+_EMPTY: dict[str, Any] = {
+    "record": {"revision": NO_RECORD_YET},
+    "how": {},
+    "problems": [],
+    "actions": [],
+    "feedback": {},
+    "verdicts": {},
+}
+
+
 def build_forms(
     visit: Visit, record: VisitRecord | None, data: QueryDict | None = None
 ) -> RecordForms:
-    initial = _initial(record) if data is None else _initial(None)
+    initial = _initial(visit, record) if data is None else _EMPTY
     project = visit.project
     items = checklist_items(visit)
     checked = (record.checklist or {}) if record is not None else {}
@@ -227,6 +251,7 @@ def build_forms(
             checklist=items,
             checked=checked,
         ),
+        how=RecordHowForm(data, prefix="record", initial=initial["how"], project=project),
         problems=ProblemFormSet(data, prefix="problems", initial=initial["problems"] or None),
         actions=ActionFormSet(
             data,
@@ -307,7 +332,9 @@ def _save(forms: RecordForms, visit: Visit, user: User) -> tuple[VisitRecord, di
     record = save_visit_record(
         visit=visit,
         recorded_by=user,
-        fields=forms.record.record_fields(),
+        fields={**forms.record.record_fields(), "form": forms.how.cleaned_data["form"]},
+        contacts=list(forms.how.cleaned_data["contacts"]),
+        participants=list(forms.how.cleaned_data["participants"]),
         problems=[spec for _i, spec in problem_rows],
         feedback=forms.feedback.spec(),
         actions=[spec for _i, spec in action_rows],
@@ -442,98 +469,3 @@ def handle_record_form(
         return redirect("visits:record", pk=visit.pk)
     messages.success(request, _("The record is submitted and archived."))
     return redirect("visits:detail", pk=visit.pk)
-
-
-# --- Reading and amending a submitted record ---------------------------------------------
-
-
-def _display(name: str, value: Any, labels: dict[str, str]) -> str:
-    if value is None or value == "":
-        return "—"
-    if name == "schedule_status":
-        return str(ScheduleStatus(value).label) if value in ScheduleStatus.values else str(value)
-    if name == "checklist" and isinstance(value, dict):
-        return "; ".join(
-            f"{labels.get(key, key)}: {'✓' if checked else '✗'}" for key, checked in value.items()
-        )
-    return str(value)
-
-
-def _record_field(name: str) -> Any:
-    try:
-        return VisitRecord._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
-_FIELD_ORDER = [field.name for field in VisitRecord._meta.get_fields()]
-
-
-def _field_position(item: tuple[str, Any]) -> int:
-    name = item[0]
-    return _FIELD_ORDER.index(name) if name in _FIELD_ORDER else len(_FIELD_ORDER)
-
-
-def amendment_rows(record: VisitRecord) -> list[dict[str, Any]]:
-    """Each amendment with who, when, why and every field's old → new value."""
-    amendments = list(record.amendments.all())
-    if not amendments:
-        return []
-    labels = {item.key: checklist_label(item) for item in checklist_items(record.visit)}
-    rows = []
-    for amendment in amendments:
-        changes = []
-        # In the form's order: PostgreSQL's jsonb does not keep the keys' order.
-        for name, values in sorted((amendment.changes or {}).items(), key=_field_position):
-            label = str(getattr(_record_field(name), "verbose_name", name))
-            changes.append(
-                {
-                    "field": label,
-                    "old": _display(name, values.get("old"), labels),
-                    "new": _display(name, values.get("new"), labels),
-                }
-            )
-        rows.append({"amendment": amendment, "changes": changes})
-    return rows
-
-
-def checklist_rows(visit: Visit, record: VisitRecord) -> list[tuple[str, bool]]:
-    checked = record.checklist or {}
-    items = checklist_items(visit)
-    rows = [(checklist_label(item), bool(checked.get(item.key))) for item in items]
-    known = {item.key for item in items}
-    rows += [(key, bool(value)) for key, value in checked.items() if key not in known]
-    return rows
-
-
-def handle_amendment_form(
-    request: HttpRequest, user: User, visit: Visit, record: VisitRecord
-) -> HttpResponse:
-    checklist = checklist_items(visit)
-    form = AmendmentForm(
-        request.POST or None, record=record, checklist=checklist, version=row_version(record)
-    )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            amend_visit_record(
-                record=record,
-                amended_by=user,
-                reason=form.cleaned_data["reason"],
-                changes=form.changes(),
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            record = VisitRecord.objects.get(pk=record.pk)
-            current = AmendmentForm(record=record, checklist=checklist)
-            form.show_conflict(version=row_version(record), current=current)
-            status = 409
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("The record is amended; the change is kept in its history.")
-            )
-            return redirect("visits:detail", pk=visit.pk)
-    context = {"visit": visit, "record": record, "form": form}
-    return render(request, "visits/amend_form.html", context, status=status)

@@ -41,6 +41,7 @@ from huifang.actions.services import (
 from huifang.core.concurrency import check_version, row_version
 from huifang.core.errors import DomainError
 from huifang.core.history import record_change
+from huifang.customers.models import Contact
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project
 from huifang.surveys.services import invite_after_visit
@@ -56,6 +57,7 @@ from huifang.visits.models import (
     ScheduleStatus,
     Severity,
     Visit,
+    VisitForm,
     VisitRecord,
     VisitStatus,
 )
@@ -72,6 +74,7 @@ RECORD_FIELDS = (
     "percent_complete",
     "checklist",
     "summary",
+    "form",
 )
 FEEDBACK_SCORES = {
     "overall_satisfaction": (1, 5),
@@ -186,6 +189,10 @@ def _clean_fields(visit: Visit, fields: dict[str, Any]) -> dict[str, Any]:
         checked_choice(cleaned["schedule_status"], ScheduleStatus, _("schedule status"))
     elif "schedule_status" in cleaned:
         cleaned["schedule_status"] = ""
+    if cleaned.get("form"):
+        checked_choice(cleaned["form"], VisitForm, _("form of the visit"))
+    elif "form" in cleaned:
+        cleaned["form"] = ""
     percent = cleaned.get("percent_complete")
     if percent is not None and (
         not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100
@@ -344,6 +351,8 @@ def save_visit_record(
     actions: list[dict[str, Any]],
     verifications: list[dict[str, Any]],
     expected_revision: int | None = None,
+    contacts: Sequence[Contact] | None = None,
+    participants: Sequence[User] | None = None,
 ) -> VisitRecord:
     """Create or update the visit's draft record.
 
@@ -359,6 +368,10 @@ def save_visit_record(
     ``from_feedback=True`` to link what it answers. ``verifications`` are verdicts on
     earlier actions (``action``, ``result``, ``note``, ``new_due_date``): checked now,
     applied when the record is submitted. ``recorded_by`` becomes the record's author.
+
+    ``contacts`` (the customer's) and ``participants`` (our staff) are who took part
+    in the visit, with ``fields["form"]`` how it took place; ``None`` leaves them as
+    they are.
 
     ``expected_revision`` is the revision the writer saw, :data:`NO_RECORD_YET` when
     they saw no record (pages and the API always pass one); ``None`` skips the check
@@ -387,12 +400,31 @@ def save_visit_record(
         record, visit.project, recorded_by, actions, saved_problems, saved_feedback
     )
     _store_verifications(record, visit, recorded_by, verifications)
+    _set_people(record, visit, contacts, participants)
     record.saved_problem_ids = [problem.pk for problem in saved_problems]
     record.saved_action_ids = saved_actions
     return record
 
 
+def _set_people(
+    record: VisitRecord,
+    visit: Visit,
+    contacts: Sequence[Contact] | None,
+    participants: Sequence[User] | None,
+) -> None:
+    """Who took part: contacts of the project's customer and people on its team."""
+    if contacts is not None:
+        if any(contact.customer_id != visit.project.customer_id for contact in contacts):
+            raise DomainError(_("Those who took part must be contacts of the project's customer."))
+        record.contacts.set(contacts)
+    if participants is not None:
+        for person in participants:
+            check_on_project_team(project=visit.project, user=person)
+        record.participants.set(participants)
+
+
 def _create_record(visit: Visit, recorded_by: User, cleaned: dict[str, Any]) -> VisitRecord:
+    cleaned = {"form": "", **cleaned}
     progress = _progress(visit.project, _visit_day(visit), cleaned.get("percent_complete"))
     try:
         # A savepoint, so a lost race for the one-to-one leaves our transaction usable
@@ -631,10 +663,20 @@ def amend_visit_record(
     amended_by: User,
     reason: str,
     changes: dict[str, Any],
+    problems: Sequence[dict[str, Any]] | None = None,
+    feedback: dict[str, Any] | None = None,
+    actions: Sequence[dict[str, Any]] | None = None,
     expected_version: str | None = None,
 ) -> VisitRecord:
-    """Correct a submitted record. The amendment keeps each changed field's old and
-    new value and the reason, so the archive stays explainable (tamper-evident).
+    """Correct a submitted record, all of it: its own fields (``changes``), its
+    problems (items with the ``id`` of one of the record's problems and all its
+    fields), the feedback given at the visit (``feedback``, as for a draft) and its
+    improvement actions (items with ``id``, ``description``, ``owner``, ``due_date``).
+    ``None`` leaves that part alone; rows are corrected, never added or removed.
+
+    The amendment keeps each changed field's old and new value (keys such as
+    ``percent_complete``, ``problems.<id>.status``, ``feedback.evaluation``,
+    ``actions.<id>.due_date``) and the reason, so the archive stays explainable.
     With ``expected_version`` (the amendment page's form, see
     :mod:`huifang.core.concurrency`) an amendment made since is refused."""
     reason = reason.strip()
@@ -656,18 +698,135 @@ def amend_visit_record(
             "variance_days"
         ]
     diff = {
-        name: {"old": getattr(locked, name), "new": value}
+        name: {"old": _old(locked, name), "new": value}
         for name, value in cleaned.items()
-        if getattr(locked, name) != value
+        if _old(locked, name) != value
     }
+    own_fields = list(diff)
+    if problems is not None:
+        diff.update(_amend_problems(locked, amended_by, problems))
+    if feedback is not None:
+        diff.update(_amend_feedback(locked, amended_by, feedback))
+    if actions is not None:
+        diff.update(_amend_actions(locked, amended_by, actions))
     if not diff:
         raise DomainError(_("The amendment changes nothing."))
-    for name, values in diff.items():
-        setattr(locked, name, values["new"])
+    for name in own_fields:
+        setattr(locked, name, diff[name]["new"])
     locked.revision += 1
     locked._history_user = amended_by  # type: ignore[attr-defined]
-    locked.save(update_fields=[*diff, "revision", "updated_at"])
+    locked.save(update_fields=[*own_fields, "revision", "updated_at"])
     RecordAmendment.objects.create(
         record=locked, reason=reason, changes=diff, amended_by=amended_by
     )
     return locked
+
+
+Diff = dict[str, dict[str, Any]]
+
+
+def _old(record: VisitRecord, name: str) -> Any:
+    # A record made before the form of the visit was kept has NULL there: "" alike.
+    value = getattr(record, name)
+    return (value or "") if name == "form" else value
+
+
+def _stored(value: Any) -> Any:
+    """A value as the amendment's JSON keeps it: dates as ISO text, a person or a
+    contact by name (what a reader of the history needs)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "_meta"):
+        return str(value)
+    return value
+
+
+def _changed_fields(row: Any, values: dict[str, Any], prefix: str, author: User) -> Diff:
+    """Set ``values`` on ``row``, save what changed and return it as old → new."""
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    diff = {
+        f"{prefix}.{name}": {"old": _stored(getattr(row, name)), "new": _stored(values[name])}
+        for name in changed
+    }
+    if changed:
+        for name in changed:
+            setattr(row, name, values[name])
+        row._history_user = author
+        row.save(update_fields=changed)
+    return diff
+
+
+def _amend_problems(record: VisitRecord, author: User, specs: Sequence[dict[str, Any]]) -> Diff:
+    problems = {problem.pk: problem for problem in record.problems.all()}
+    diff: Diff = {}
+    for spec in specs:
+        problem = problems.get(spec.get("id"))  # type: ignore[arg-type]
+        if problem is None:
+            raise DomainError(_("That problem was not raised in this record."))
+        diff.update(
+            _changed_fields(problem, _problem_values(spec), f"problems.{problem.pk}", author)
+        )
+    return diff
+
+
+def _amend_feedback(record: VisitRecord, author: User, spec: dict[str, Any]) -> Diff:
+    visit = record.visit
+    respondent = spec.get("respondent")
+    if respondent is not None and respondent.customer_id != visit.project.customer_id:
+        raise DomainError(_("The respondent must be a contact of the project's customer."))
+    values: dict[str, Any] = {
+        "respondent": respondent,
+        **{name: _score(name, spec.get(name)) for name in FEEDBACK_SCORES},
+        **{name: (spec.get(name) or "").strip() for name in FEEDBACK_TEXTS},
+    }
+    existing = record.feedback.filter(source=FeedbackSource.VISIT).first()
+    if existing is None:
+        given = {name: value for name, value in values.items() if value not in (None, "")}
+        if not given:
+            return {}
+        created = Feedback(
+            project=visit.project,
+            visit=visit,
+            record=record,
+            source=FeedbackSource.VISIT,
+            received_on=visit.completed_on or timezone.localdate(),
+            **values,
+        )
+        created._history_user = author  # type: ignore[attr-defined]
+        created.save(force_insert=True)
+        return {
+            f"feedback.{name}": {"old": None, "new": _stored(value)}
+            for name, value in given.items()
+        }
+    return _changed_fields(existing, values, "feedback", author)
+
+
+def _amend_actions(record: VisitRecord, author: User, specs: Sequence[dict[str, Any]]) -> Diff:
+    actions = {action.pk: action for action in record.actions.select_related("owner")}
+    project = record.visit.project
+    diff: Diff = {}
+    for spec in specs:
+        action = actions.get(spec.get("id"))  # type: ignore[arg-type]
+        if action is None:
+            raise DomainError(_("That action was not raised in this record."))
+        description = (spec.get("description") or "").strip()
+        if not description:
+            raise DomainError(_("Describe the improvement action."))
+        check_on_project_team(project=project, user=spec["owner"])
+        values = {"description": description, "owner": spec["owner"], "due_date": spec["due_date"]}
+        changed = {
+            f"actions.{action.pk}.{name}": {
+                "old": _stored(getattr(action, name)),
+                "new": _stored(value),
+            }
+            for name, value in values.items()
+            if getattr(action, name) != value
+        }
+        if changed:
+            # The action's own revision moves too, so its page sees the change.
+            ImprovementAction.objects.filter(pk=action.pk).update(
+                **values, revision=F("revision") + 1, updated_at=timezone.now()
+            )
+            record_change(ImprovementAction.objects.get(pk=action.pk), author)
+            diff.update(changed)
+    return diff

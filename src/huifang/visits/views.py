@@ -32,7 +32,7 @@ from huifang.core.errors import DomainError
 from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
 from huifang.projects.models import Project
-from huifang.visits import record_page
+from huifang.visits import amend_page, record_page
 from huifang.visits.attachments import add_attachment, delete_attachment
 from huifang.visits.forms import (
     AdhocVisitForm,
@@ -131,6 +131,8 @@ def _record_for_display(visit: Visit) -> VisitRecord | None:
         .prefetch_related(
             "problems",
             "feedback__respondent",
+            "contacts",
+            "participants",
             Prefetch(
                 "actions", queryset=ImprovementAction.objects.select_related("owner").order_by("pk")
             ),
@@ -164,8 +166,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "contacts": list(visit.contacts.all()),
         "participants": list(visit.participants.all()),
-        "amendments": record_page.amendment_rows(record) if record else [],
-        "checklist": record_page.checklist_rows(visit, record) if record else [],
+        "amendments": amend_page.amendment_rows(record) if record else [],
+        "checklist": amend_page.checklist_rows(visit, record) if record else [],
         "is_open": visit.status in OPEN_VISIT_STATUSES,
         # Before its window opens a visit offers "schedule"; recording it is "record now".
         "not_yet_open": today < visit.window_start,
@@ -366,7 +368,7 @@ def amend_record(request: HttpRequest, pk: int) -> HttpResponse:
     record = VisitRecord.objects.filter(visit=visit).first()
     if record is None or not record.is_submitted:
         raise Http404
-    return record_page.handle_amendment_form(request, user, visit, record)
+    return amend_page.handle_amendment_form(request, user, visit, record)
 
 
 # --- Attachments ------------------------------------------------------------------------
