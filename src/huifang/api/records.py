@@ -23,7 +23,7 @@ from huifang.api.common import (
     get_visible,
 )
 from huifang.api.errors import PreconditionFailed, PreconditionRequired
-from huifang.api.people import pick_contacts, pick_user
+from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import RecordDetailOut, RecordOut
 from huifang.core import access
 from huifang.projects.queries import assignable_members
@@ -36,6 +36,7 @@ from huifang.visits.models import (
     ScheduleStatus,
     Severity,
     Visit,
+    VisitForm,
     VisitRecord,
 )
 
@@ -49,6 +50,9 @@ class RecordFilter(Schema):
 
 
 class ProblemIn(Schema):
+    id: int | None = Field(
+        None, description="A problem of this record to update in place; omit for a new one."
+    )
     category: ProblemCategory
     severity: Severity = Severity.MEDIUM
     description: str = Field(..., min_length=1, max_length=5000, pattern=NO_NUL)
@@ -94,10 +98,17 @@ class RecordFields(Schema):
     percent_complete: int | None = Field(None, ge=0, le=100)
     checklist: dict[str, bool] = Field(default_factory=dict)
     summary: str = Field("", max_length=20000, pattern=NO_NUL)
+    form: VisitForm | None = Field(None, description="How the visit actually took place.")
 
 
 class RecordIn(RecordFields):
     revision: int | None = Field(None, ge=1, description="Required when the draft exists.")
+    contact_ids: list[Id] | None = Field(
+        None, max_length=100, description="The customer's contacts who took part; omit to keep."
+    )
+    participant_ids: list[Id] | None = Field(
+        None, max_length=100, description="Our staff who took part; omit to keep."
+    )
     problems: list[ProblemIn] = Field(default_factory=list, max_length=50)
     feedback: FeedbackIn | None = None
     actions: list[RecordActionIn] = Field(default_factory=list, max_length=50)
@@ -109,10 +120,37 @@ class SubmitIn(Schema):
     completed_on: datetime.date | None = None
 
 
+class ProblemAmendIn(ProblemIn):
+    id: Id
+
+
+class ActionAmendIn(Schema):
+    id: Id
+    description: str = Field(..., min_length=1, max_length=5000, pattern=NO_NUL)
+    owner_id: Id
+    due_date: datetime.date
+
+
 class AmendIn(Schema):
     revision: int = Field(..., ge=1)
     reason: str = Field(..., min_length=1, max_length=2000, pattern=NO_NUL)
-    changes: RecordFields
+    changes: RecordFields | None = Field(None, description="The record's own fields to correct.")
+    problems: list[ProblemAmendIn] | None = Field(
+        None, max_length=50, description="Corrections of the record's problems, by id."
+    )
+    feedback: FeedbackIn | None = Field(None, description="The feedback given at the visit.")
+    actions: list[ActionAmendIn] | None = Field(
+        None, max_length=50, description="Corrections of the record's actions, by id."
+    )
+
+
+def _feedback_spec(payload: FeedbackIn) -> dict[str, Any]:
+    spec = payload.dict(exclude={"respondent_id", "received_on"})
+    respondent_id = payload.respondent_id
+    spec["respondent"] = Contact.objects.filter(pk=respondent_id).first() if respondent_id else None
+    if respondent_id and spec["respondent"] is None:
+        raise DomainError(_("feedback.respondent_id: no such contact."))
+    return spec
 
 
 def _records(request: HttpRequest) -> Any:
@@ -128,7 +166,11 @@ def _writable(request: HttpRequest, record_id: int) -> VisitRecord:
 
 
 def _detail(record: VisitRecord) -> VisitRecord:
-    return VisitRecord.objects.select_related("visit", "recorded_by").get(pk=record.pk)
+    return (
+        VisitRecord.objects.select_related("visit", "recorded_by")
+        .prefetch_related("contacts", "participants")
+        .get(pk=record.pk)
+    )
 
 
 @router.get("/records", response={200: list[RecordOut], **READ_ERRORS})
@@ -162,6 +204,17 @@ def save_record(request: HttpRequest, visit_id: PathId, payload: RecordIn) -> An
     members = assignable_members()
     fields = payload.dict(include=set(recording.RECORD_FIELDS))
     fields["schedule_status"] = payload.schedule_status.value if payload.schedule_status else ""
+    fields["form"] = payload.form.value if payload.form else ""
+    contacts = None
+    if payload.contact_ids is not None:
+        contacts = list(
+            Contact.objects.filter(pk__in=payload.contact_ids, customer_id=project.customer_id)
+        )
+        if len(contacts) != len(set(payload.contact_ids)):
+            raise DomainError(_("contact_ids: no such contact."))
+    participants = None
+    if payload.participant_ids is not None:
+        participants = pick_users(members, payload.participant_ids, "participant_ids")
     feedback = None
     if payload.feedback is not None:
         feedback = payload.feedback.dict(exclude={"respondent_id"})
@@ -200,6 +253,8 @@ def save_record(request: HttpRequest, visit_id: PathId, payload: RecordIn) -> An
         feedback=feedback,
         actions=actions,
         verifications=verifications,
+        contacts=contacts,
+        participants=participants,
         # No revision: the caller saw no record, and one saved meanwhile is a conflict.
         expected_revision=(
             payload.revision if payload.revision is not None else recording.NO_RECORD_YET
@@ -223,15 +278,40 @@ def submit_record(request: HttpRequest, record_id: PathId, payload: SubmitIn) ->
 @router.post("/records/{int:record_id}/amend", response={200: RecordDetailOut, **WRITE_ERRORS})
 def amend_record(request: HttpRequest, record_id: PathId, payload: AmendIn) -> Any:
     record = _writable(request, record_id)
-    changes = payload.changes.dict(exclude_unset=True)
-    if "schedule_status" in changes:
+    changes = payload.changes.dict(exclude_unset=True) if payload.changes is not None else {}
+    if payload.changes is not None and "schedule_status" in changes:
         status = payload.changes.schedule_status
         changes["schedule_status"] = status.value if status else ""
+    if payload.changes is not None and "form" in changes:
+        form = payload.changes.form
+        changes["form"] = form.value if form else ""
+    problems = None
+    if payload.problems is not None:
+        problems = [
+            {key: getattr(value, "value", value) for key, value in problem.dict().items()}
+            for problem in payload.problems
+        ]
+    actions = None
+    if payload.actions is not None:
+        members = assignable_members()
+        actions = [
+            {
+                **spec.dict(exclude={"owner_id"}),
+                "owner": pick_user(members, spec.owner_id, "actions.owner_id"),
+            }
+            for spec in payload.actions
+        ]
     with transaction.atomic():
         locked = VisitRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
         if locked.revision != payload.revision:
             raise PreconditionFailed
         amended = recording.amend_visit_record(
-            record=locked, amended_by=caller(request), reason=payload.reason, changes=changes
+            record=locked,
+            amended_by=caller(request),
+            reason=payload.reason,
+            changes=changes,
+            problems=problems,
+            feedback=_feedback_spec(payload.feedback) if payload.feedback is not None else None,
+            actions=actions,
         )
     return _detail(amended)

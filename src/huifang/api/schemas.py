@@ -195,6 +195,7 @@ class RecordOut(Schema):
     variance_days: int | None
     checklist: dict[str, bool]
     summary: str
+    form: str
     recorded_by: UserRef
     submitted_at: datetime.datetime | None
     revision: int
@@ -204,11 +205,25 @@ class RecordOut(Schema):
     def resolve_project_id(obj: Any) -> int:
         return int(obj.visit.project_id)
 
+    @staticmethod
+    def resolve_form(obj: Any) -> str:
+        return str(obj.form or "")
+
 
 class RecordDetailOut(RecordOut):
+    contact_ids: list[int]
+    participant_ids: list[int]
     problems: list[ProblemOut]
     feedback: list[FeedbackOut]
     actions: list[ActionOut]
+
+    @staticmethod
+    def resolve_contact_ids(obj: Any) -> list[int]:
+        return sorted(contact.pk for contact in obj.contacts.all())
+
+    @staticmethod
+    def resolve_participant_ids(obj: Any) -> list[int]:
+        return sorted(person.pk for person in obj.participants.all())
 
     @staticmethod
     def resolve_problems(obj: Any) -> list[Any]:

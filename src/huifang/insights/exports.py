@@ -102,6 +102,7 @@ def scorecard_table(rows: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def visit_record_rows(records: Iterable[Any]) -> tuple[list[str], list[list[Any]]]:
+    """``records`` with their ``contacts`` and ``participants`` prefetched."""
     header = [
         _("Project"),
         _("Visit"),
@@ -113,6 +114,9 @@ def visit_record_rows(records: Iterable[Any]) -> tuple[list[str], list[list[Any]
         _("Schedule status"),
         _("Percent complete"),
         _("Summary"),
+        _("Form of the visit"),
+        _("The customer's contacts"),
+        _("Our staff"),
         _("Recorded by"),
         _("Submitted at"),
     ]
@@ -128,6 +132,9 @@ def visit_record_rows(records: Iterable[Any]) -> tuple[list[str], list[list[Any]
             record.get_schedule_status_display(),
             record.percent_complete,
             record.summary,
+            record.get_form_display(),
+            ", ".join(contact.name for contact in record.contacts.all()),
+            ", ".join(str(person) for person in record.participants.all()),
             str(record.recorded_by),
             record.submitted_at,
         ]

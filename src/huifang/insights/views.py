@@ -196,6 +196,7 @@ def export_records(request: HttpRequest) -> HttpResponse:
         VisitRecord.objects.visible_to(user)
         .filter(visit__due_date__range=(date_from, date_to))
         .select_related("visit__project", "recorded_by")
+        .prefetch_related("contacts", "participants")
         .order_by("visit__due_date", "pk")
     )
     header, body = exports.visit_record_rows(records)

@@ -116,8 +116,10 @@ def visits_table(user: User, query: QueryDict) -> Table:
 
 
 def filter_records(user: User, query: QueryDict) -> QuerySet[VisitRecord]:
-    records = VisitRecord.objects.visible_to(user).select_related(
-        "visit__project__customer", "recorded_by"
+    records = (
+        VisitRecord.objects.visible_to(user)
+        .select_related("visit__project__customer", "recorded_by")
+        .prefetch_related("contacts", "participants")
     )
     project = query.get("project", "")
     if project.isdigit():
@@ -132,7 +134,8 @@ def records_table(user: User, query: QueryDict) -> Table:
         _("Project"), _("Customer"), _("Visit"), _("Due date"), _("Record status"),
         _("Recorded by"), _("Submitted at"), _("Schedule status"), _("Percent complete"),
         _("Planned percent"), _("Variance (days)"), _("Work completed"),
-        _("Work outstanding"), _("Summary"), _("Revision"),
+        _("Work outstanding"), _("Summary"), _("Form of the visit"),
+        _("The customer's contacts"), _("Our staff"), _("Revision"),
     ]  # fmt: skip
     rows = (
         [
@@ -150,6 +153,9 @@ def records_table(user: User, query: QueryDict) -> Table:
             r.work_completed,
             r.work_outstanding,
             r.summary,
+            r.get_form_display(),
+            ", ".join(contact.name for contact in r.contacts.all()),
+            ", ".join(_person(person) for person in r.participants.all()),
             r.revision,
         ]
         for r in filter_records(user, query)[:MAX_EXPORT_ROWS]

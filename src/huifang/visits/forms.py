@@ -21,6 +21,7 @@ from huifang.policy.models import ChecklistItem, PhaseChoices
 from huifang.projects.models import Project
 from huifang.visits.models import (
     ProblemCategory,
+    ProblemStatus,
     RaisedBy,
     ScheduleStatus,
     Severity,
@@ -276,7 +277,41 @@ class RecordForm(_ChecklistMixin, StyledForm):
         }
 
 
+class RecordHowForm(StyledForm):
+    """How the visit took place and who took part: the record form starts from the
+    appointment (the visit's form, contacts and participants) and the user corrects
+    it. Its fields share the record form's prefix."""
+
+    form = forms.ChoiceField(
+        label=_("Form of the visit"), choices=_blank(VisitForm.choices), required=False
+    )
+    contacts = forms.ModelMultipleChoiceField(
+        label=_("The customer's contacts"),
+        queryset=Contact.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    participants = forms.ModelMultipleChoiceField(
+        label=_("Our staff"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(
+            self,
+            "contacts",
+            Contact.objects.filter(customer_id=project.customer_id).order_by("name"),
+        )
+        _choices(self, "participants", team_users(project))
+
+
 class ProblemForm(StyledForm):
+    # The problem this row shows, so a save updates it in place (its id, and the
+    # actions linked to it, survive); empty for a new row.
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     category = forms.ChoiceField(
         label=_("Category"), choices=_blank(ProblemCategory.choices), required=False
     )
@@ -288,6 +323,14 @@ class ProblemForm(StyledForm):
     )
     description = forms.CharField(
         label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    # Not required: a post from a page without the field (an older page) keeps the
+    # default, as the API does.
+    status = forms.ChoiceField(
+        label=_("Status"), choices=ProblemStatus.choices, initial=ProblemStatus.OPEN, required=False
+    )
+    resolution = forms.CharField(
+        label=_("Resolution"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def clean(self) -> dict[str, Any]:
@@ -304,12 +347,17 @@ class ProblemForm(StyledForm):
         data = self.cleaned_data
         if not (data.get("description") or "").strip():
             return None
-        return {
+        spec = {
             "category": data["category"],
             "severity": data["severity"],
             "raised_by": data["raised_by"],
             "description": data["description"],
+            "status": data.get("status") or ProblemStatus.OPEN,
+            "resolution": data.get("resolution") or "",
         }
+        if data.get("id"):
+            spec["id"] = data["id"]
+        return spec
 
 
 class ActionForm(StyledForm):
@@ -437,13 +485,21 @@ class VerificationForm(StyledForm):
 
 # --- Amending a submitted record --------------------------------------------------------
 
-AMENDABLE = ("work_completed", "work_outstanding", "schedule_status", "percent_complete", "summary")
+AMENDABLE = (
+    "form",
+    "work_completed",
+    "work_outstanding",
+    "schedule_status",
+    "percent_complete",
+    "summary",
+)
 
 
 class AmendmentForm(VersionedFormMixin, _ChecklistMixin, StyledForm):
     reason = forms.CharField(
         label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2})
     )
+    form = RecordHowForm.base_fields["form"]
     work_completed = RecordForm.base_fields["work_completed"]
     work_outstanding = RecordForm.base_fields["work_outstanding"]
     schedule_status = RecordForm.base_fields["schedule_status"]
@@ -461,12 +517,15 @@ class AmendmentForm(VersionedFormMixin, _ChecklistMixin, StyledForm):
             if name.startswith("check_"):
                 self.fields[name].widget.attrs["class"] = "form-check-input"
 
+    def _stored(self, name: str) -> Any:
+        value = getattr(self.record, name)
+        # NULL in a record made before the form of the visit was kept: "" alike.
+        return (value or "") if name == "form" else value
+
     def changes(self) -> dict[str, Any]:
         """Only what differs from the record: an amendment names what it corrects."""
         data = self.cleaned_data
-        changes = {
-            name: data[name] for name in AMENDABLE if data[name] != getattr(self.record, name)
-        }
+        changes = {name: data[name] for name in AMENDABLE if data[name] != self._stored(name)}
         if self.checklist_items:
             checklist = self.checklist_value(data)
             if checklist != {

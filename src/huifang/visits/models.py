@@ -223,6 +223,23 @@ class VisitRecord(ChoiceLabels):
     # The phase's checklist from the policy: {item key: bool}
     checklist = models.JSONField(_("checklist"), default=dict, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    # How the visit actually took place, which may differ from its appointment
+    # (Visit.form, .contacts, .participants): the record form starts from those.
+    # NULL (not "") for records made before the field existed: a nullable column is
+    # added without rewriting the table (SQLite rebuilds it for a NOT NULL one), so
+    # the upgrade is safe while the previous release still runs. Writes store "".
+    form = models.CharField(
+        _("form of the visit"), max_length=16, choices=VisitForm.choices, blank=True, null=True
+    )
+    contacts = models.ManyToManyField(
+        Contact, blank=True, related_name="visit_records", verbose_name=_("customer's contacts")
+    )
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="visit_records_taken_part",
+        verbose_name=_("our staff"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -237,6 +254,12 @@ class VisitRecord(ChoiceLabels):
     history = HistoricalRecords()
 
     objects = VisitRecordQuerySet.as_manager()
+
+    # Not stored: set by recording.save_visit_record on the record it returns, the ids
+    # of the problems and actions it kept in the order they were given, so a page
+    # that saves in the background (the draft autosave) can name those rows next time.
+    saved_problem_ids: list[int] | None = None
+    saved_action_ids: list[int] | None = None
 
     class Meta:
         verbose_name = _("visit record")

@@ -1,5 +1,5 @@
-"""The record page of a visit: the one form with the policy's four sections, and the
-amendment form of a submitted record.
+"""The record page of a visit: the one form with the policy's four sections (the
+amendment page of a submitted record is :mod:`huifang.visits.amend_page`).
 
 Kept apart from :mod:`huifang.visits.views` because the record form is several Django
 forms at once (progress and checklist, problems, feedback, measures, verdicts on
@@ -13,39 +13,35 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.core.exceptions import FieldDoesNotExist
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.core import access, dataversion
-from huifang.core.concurrency import EditConflict, differences, row_version
+from huifang.core.concurrency import differences
 from huifang.core.errors import DomainError
 from huifang.policy.models import ChecklistItem
 from huifang.policy.queries import version_in_force
 from huifang.visits.forms import (
     ActionFormSet,
-    AmendmentForm,
     AttachmentForm,
     FeedbackForm,
     ProblemFormSet,
     RecordForm,
+    RecordHowForm,
     VerificationForm,
-    checklist_label,
 )
 from huifang.visits.models import (
     Feedback,
     FeedbackSource,
-    ScheduleStatus,
     Visit,
     VisitRecord,
     VisitStatus,
 )
 from huifang.visits.recording import (
     NO_RECORD_YET,
-    amend_visit_record,
     planned_percent,
     save_visit_record,
     submit_visit_record,
@@ -126,14 +122,27 @@ def _verification_candidates(visit: Visit, record: VisitRecord | None) -> list[I
 @dataclass
 class RecordForms:
     record: RecordForm
+    how: RecordHowForm
     problems: BaseFormSet[Any]
     actions: BaseFormSet[Any]
     feedback: FeedbackForm
     verifications: list[VerificationForm]
 
+    def all(self) -> list[Any]:
+        """Every form of the page, the formsets' rows included."""
+        return [
+            self.record,
+            self.how,
+            *self.problems.forms,
+            *self.actions.forms,
+            self.feedback,
+            *self.verifications,
+        ]
+
     def is_valid(self) -> bool:
         results = [
             self.record.is_valid(),
+            self.how.is_valid(),
             self.problems.is_valid(),
             self.actions.is_valid(),
             self.feedback.is_valid(),
@@ -142,10 +151,19 @@ class RecordForms:
         return all(results)
 
 
-def _initial(record: VisitRecord | None) -> dict[str, Any]:
+def _initial(visit: Visit, record: VisitRecord | None) -> dict[str, Any]:
     if record is None:
+        # A first record starts from the appointment: how and with whom it was planned.
+        participants = [person.pk for person in visit.participants.all()]
+        if not participants and visit.owner_id is not None:
+            participants = [visit.owner_id]
         return {
             "record": {"revision": NO_RECORD_YET},
+            "how": {
+                "form": visit.form,
+                "contacts": [contact.pk for contact in visit.contacts.all()],
+                "participants": participants,
+            },
             "problems": [],
             "actions": [],
             "feedback": {},
@@ -162,12 +180,20 @@ def _initial(record: VisitRecord | None) -> dict[str, Any]:
             "percent_complete": record.percent_complete,
             "summary": record.summary,
         },
+        "how": {
+            "form": record.form,
+            "contacts": [contact.pk for contact in record.contacts.all()],
+            "participants": [person.pk for person in record.participants.all()],
+        },
         "problems": [
             {
+                "id": problem.pk,
                 "category": problem.category,
                 "severity": problem.severity,
                 "raised_by": problem.raised_by,
                 "description": problem.description,
+                "status": problem.status,
+                "resolution": problem.resolution,
             }
             for problem in record.problems.order_by("pk")
         ],
@@ -199,10 +225,21 @@ def _initial(record: VisitRecord | None) -> dict[str, Any]:
     }
 
 
+# A bound form's initial values are not shown; only the record's revision matters.
+_EMPTY: dict[str, Any] = {
+    "record": {"revision": NO_RECORD_YET},
+    "how": {},
+    "problems": [],
+    "actions": [],
+    "feedback": {},
+    "verdicts": {},
+}
+
+
 def build_forms(
     visit: Visit, record: VisitRecord | None, data: QueryDict | None = None
 ) -> RecordForms:
-    initial = _initial(record) if data is None else _initial(None)
+    initial = _initial(visit, record) if data is None else _EMPTY
     project = visit.project
     items = checklist_items(visit)
     checked = (record.checklist or {}) if record is not None else {}
@@ -214,6 +251,7 @@ def build_forms(
             checklist=items,
             checked=checked,
         ),
+        how=RecordHowForm(data, prefix="record", initial=initial["how"], project=project),
         problems=ProblemFormSet(data, prefix="problems", initial=initial["problems"] or None),
         actions=ActionFormSet(
             data,
@@ -275,7 +313,9 @@ def _with_extra_row(data: QueryDict, prefix: str) -> QueryDict:
     return data
 
 
-def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
+def _save(forms: RecordForms, visit: Visit, user: User) -> tuple[VisitRecord, dict[str, Any]]:
+    """Save the draft; also returns the ids the save gave the page's problem and action
+    rows, keyed by row index, for the autosave to put into the page."""
     revision = forms.record.cleaned_data.get("revision")
     if revision is None:
         # A form without the revision it was built from (a page from before an
@@ -284,19 +324,90 @@ def _save(forms: RecordForms, visit: Visit, user: User) -> VisitRecord:
             _("This page is out of date: it does not say which version of the record it shows."),
             code="conflict",
         )
-    problems = [spec for form in forms.problems.forms if (spec := form.spec())]
-    actions = [spec for form in forms.actions.forms if (spec := form.spec())]
+    problem_rows = [
+        (i, spec) for i, form in enumerate(forms.problems.forms) if (spec := form.spec())
+    ]
+    action_rows = [(i, spec) for i, form in enumerate(forms.actions.forms) if (spec := form.spec())]
     verdicts = [spec for form in forms.verifications if (spec := form.spec())]
-    return save_visit_record(
+    record = save_visit_record(
         visit=visit,
         recorded_by=user,
-        fields=forms.record.record_fields(),
-        problems=problems,
+        fields={**forms.record.record_fields(), "form": forms.how.cleaned_data["form"]},
+        contacts=list(forms.how.cleaned_data["contacts"]),
+        participants=list(forms.how.cleaned_data["participants"]),
+        problems=[spec for _i, spec in problem_rows],
         feedback=forms.feedback.spec(),
-        actions=actions,
+        actions=[spec for _i, spec in action_rows],
         verifications=verdicts,
         expected_revision=revision,
     )
+    rows = {
+        "problems": dict(
+            zip([str(i) for i, _spec in problem_rows], record.saved_problem_ids or [], strict=True)
+        ),
+        "actions": dict(
+            zip([str(i) for i, _spec in action_rows], record.saved_action_ids or [], strict=True)
+        ),
+    }
+    return record, rows
+
+
+def _autosave(forms: RecordForms, visit: Visit, user: User) -> JsonResponse:
+    """The draft saved in the background by the page (static/huifang/record-autosave.js).
+
+    The same rules as the Save button, answered in JSON: the new revision and the ids
+    of new rows, so the page's next save is neither stale nor a duplicate; a stale
+    revision (someone else saved meanwhile) is a 409 that the page shows, and it stops
+    saving in the background so the other person's draft is never overwritten unseen.
+    """
+    if not forms.is_valid():
+        labels = sorted(
+            {
+                str(form.fields[name].label)
+                for form in forms.all()
+                for name in form.errors
+                if name in form.fields
+            }
+        )
+        return JsonResponse(
+            {
+                "saved": False,
+                "message": _(
+                    "Not saved automatically: check %(fields)s. What you typed is still here."
+                )
+                % {"fields": ", ".join(labels) or _("the form")},
+            },
+            status=400,
+        )
+    try:
+        record, rows = _save(forms, visit, user)
+    except DomainError as error:
+        conflict = error.code == "conflict"
+        message = error.message
+        if conflict:
+            message = _(
+                "Someone else saved this record in the meantime, so it is no longer saved "
+                "automatically. Save the draft to compare your input with theirs."
+            )
+        return JsonResponse(
+            {"saved": False, "conflict": conflict, "message": message},
+            status=409 if conflict else 400,
+        )
+    saved_at = timezone.localtime(record.updated_at)
+    return JsonResponse(
+        {
+            "saved": True,
+            "revision": record.revision,
+            **rows,
+            "message": _("Draft saved automatically at %(time)s.") % {"time": f"{saved_at:%H:%M}"},
+        }
+    )
+
+
+def refuse_autosave(message: str) -> JsonResponse:
+    """An autosave of a record that can no longer be saved as a draft (submitted,
+    or its visit cancelled meanwhile)."""
+    return JsonResponse({"saved": False, "conflict": True, "message": message}, status=409)
 
 
 def handle_record_form(
@@ -309,11 +420,13 @@ def handle_record_form(
         data = _with_extra_row(request.POST, ADD_ROW[intent])
         return _render(request, visit, record, build_forms(visit, record, data))
     forms = build_forms(visit, record, request.POST)
+    if intent == "autosave":
+        return _autosave(forms, visit, user)
     if not forms.is_valid():
         forms.record.add_error(None, _("Please correct the errors below; nothing was saved."))
         return _render(request, visit, record, forms)
     try:
-        saved = _save(forms, visit, user)
+        saved, _rows = _save(forms, visit, user)
     except DomainError as error:
         if error.code != "conflict":
             forms.record.add_error(None, error.message)
@@ -356,98 +469,3 @@ def handle_record_form(
         return redirect("visits:record", pk=visit.pk)
     messages.success(request, _("The record is submitted and archived."))
     return redirect("visits:detail", pk=visit.pk)
-
-
-# --- Reading and amending a submitted record ---------------------------------------------
-
-
-def _display(name: str, value: Any, labels: dict[str, str]) -> str:
-    if value is None or value == "":
-        return "—"
-    if name == "schedule_status":
-        return str(ScheduleStatus(value).label) if value in ScheduleStatus.values else str(value)
-    if name == "checklist" and isinstance(value, dict):
-        return "; ".join(
-            f"{labels.get(key, key)}: {'✓' if checked else '✗'}" for key, checked in value.items()
-        )
-    return str(value)
-
-
-def _record_field(name: str) -> Any:
-    try:
-        return VisitRecord._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
-_FIELD_ORDER = [field.name for field in VisitRecord._meta.get_fields()]
-
-
-def _field_position(item: tuple[str, Any]) -> int:
-    name = item[0]
-    return _FIELD_ORDER.index(name) if name in _FIELD_ORDER else len(_FIELD_ORDER)
-
-
-def amendment_rows(record: VisitRecord) -> list[dict[str, Any]]:
-    """Each amendment with who, when, why and every field's old → new value."""
-    amendments = list(record.amendments.all())
-    if not amendments:
-        return []
-    labels = {item.key: checklist_label(item) for item in checklist_items(record.visit)}
-    rows = []
-    for amendment in amendments:
-        changes = []
-        # In the form's order: PostgreSQL's jsonb does not keep the keys' order.
-        for name, values in sorted((amendment.changes or {}).items(), key=_field_position):
-            label = str(getattr(_record_field(name), "verbose_name", name))
-            changes.append(
-                {
-                    "field": label,
-                    "old": _display(name, values.get("old"), labels),
-                    "new": _display(name, values.get("new"), labels),
-                }
-            )
-        rows.append({"amendment": amendment, "changes": changes})
-    return rows
-
-
-def checklist_rows(visit: Visit, record: VisitRecord) -> list[tuple[str, bool]]:
-    checked = record.checklist or {}
-    items = checklist_items(visit)
-    rows = [(checklist_label(item), bool(checked.get(item.key))) for item in items]
-    known = {item.key for item in items}
-    rows += [(key, bool(value)) for key, value in checked.items() if key not in known]
-    return rows
-
-
-def handle_amendment_form(
-    request: HttpRequest, user: User, visit: Visit, record: VisitRecord
-) -> HttpResponse:
-    checklist = checklist_items(visit)
-    form = AmendmentForm(
-        request.POST or None, record=record, checklist=checklist, version=row_version(record)
-    )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            amend_visit_record(
-                record=record,
-                amended_by=user,
-                reason=form.cleaned_data["reason"],
-                changes=form.changes(),
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            record = VisitRecord.objects.get(pk=record.pk)
-            current = AmendmentForm(record=record, checklist=checklist)
-            form.show_conflict(version=row_version(record), current=current)
-            status = 409
-        except DomainError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("The record is amended; the change is kept in its history.")
-            )
-            return redirect("visits:detail", pk=visit.pk)
-    context = {"visit": visit, "record": record, "form": form}
-    return render(request, "visits/amend_form.html", context, status=status)

@@ -2,8 +2,10 @@
 Scheduling, reassigning, cancelling and ad-hoc visits are :mod:`huifang.visits.lifecycle`.
 
 A record is a draft until it is submitted; drafts may be saved any number of times
-and each save replaces the record's problems, feedback and new actions with what the
-form holds. Submitting archives it (四: 记录与跟踪): from then on the only change is an
+and each save makes the record's problems, feedback, actions and verdicts what the
+form holds, updating the rows it names by id in place (never delete and create
+again: a problem's id, status and resolution, and the actions linked to it, survive).
+Submitting archives it (四: 记录与跟踪): from then on the only change is an
 amendment with a reason, which keeps the old and new values.
 
 Concurrency: a record carries ``revision``. Writes claim the row with a conditional
@@ -39,6 +41,7 @@ from huifang.actions.services import (
 from huifang.core.concurrency import check_version, row_version
 from huifang.core.errors import DomainError
 from huifang.core.history import record_change
+from huifang.customers.models import Contact
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project
 from huifang.surveys.services import invite_after_visit
@@ -54,6 +57,7 @@ from huifang.visits.models import (
     ScheduleStatus,
     Severity,
     Visit,
+    VisitForm,
     VisitRecord,
     VisitStatus,
 )
@@ -70,6 +74,7 @@ RECORD_FIELDS = (
     "percent_complete",
     "checklist",
     "summary",
+    "form",
 )
 FEEDBACK_SCORES = {
     "overall_satisfaction": (1, 5),
@@ -184,6 +189,10 @@ def _clean_fields(visit: Visit, fields: dict[str, Any]) -> dict[str, Any]:
         checked_choice(cleaned["schedule_status"], ScheduleStatus, _("schedule status"))
     elif "schedule_status" in cleaned:
         cleaned["schedule_status"] = ""
+    if cleaned.get("form"):
+        checked_choice(cleaned["form"], VisitForm, _("form of the visit"))
+    elif "form" in cleaned:
+        cleaned["form"] = ""
     percent = cleaned.get("percent_complete")
     if percent is not None and (
         not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100
@@ -211,41 +220,76 @@ def _clean_checklist(visit: Visit, checklist: dict[str, Any]) -> dict[str, bool]
     return {str(key): bool(value) for key, value in checklist.items()}
 
 
-def _new_problems(
-    record: VisitRecord, project: Project, problems: Sequence[dict[str, Any]]
+def _problem_values(spec: dict[str, Any]) -> dict[str, Any]:
+    description = (spec.get("description") or "").strip()
+    if not description:
+        raise DomainError(_("Describe each problem."))
+    return {
+        "category": checked_choice(spec.get("category"), ProblemCategory, _("problem category")),
+        "severity": checked_choice(spec.get("severity", Severity.MEDIUM), Severity, _("severity")),
+        "description": description,
+        "raised_by": checked_choice(
+            spec.get("raised_by", RaisedBy.CUSTOMER), RaisedBy, _("raised by")
+        ),
+        "status": checked_choice(
+            spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")
+        ),
+        "resolution": (spec.get("resolution") or "").strip(),
+    }
+
+
+def _sync_problems(
+    record: VisitRecord, project: Project, author: User, problems: Sequence[dict[str, Any]]
 ) -> list[Problem]:
-    built = []
+    """The record's problems as ``problems`` lists them, in that order.
+
+    An item with ``id`` updates that problem of the record in place, so its identity
+    (the actions linked to it, its history, a status or resolution set elsewhere)
+    survives a draft save; one without creates a problem; the record's problems left
+    out are removed.
+    """
+    existing = {problem.pk: problem for problem in record.problems.all()}
+    result: list[Problem] = []
+    created: list[Problem] = []
+    kept: set[int] = set()
     for spec in problems:
-        description = (spec.get("description") or "").strip()
-        if not description:
-            raise DomainError(_("Describe each problem."))
-        built.append(
-            Problem(
-                project=project,
-                record=record,
-                category=checked_choice(
-                    spec.get("category"), ProblemCategory, _("problem category")
-                ),
-                severity=checked_choice(
-                    spec.get("severity", Severity.MEDIUM), Severity, _("severity")
-                ),
-                description=description,
-                raised_by=checked_choice(
-                    spec.get("raised_by", RaisedBy.CUSTOMER), RaisedBy, _("raised by")
-                ),
-                status=checked_choice(
-                    spec.get("status", ProblemStatus.OPEN), ProblemStatus, _("status")
-                ),
-                resolution=(spec.get("resolution") or "").strip(),
-            )
-        )
-    return bulk_create_with_history(built, Problem)
+        values = _problem_values(spec)
+        problem_id = spec.get("id")
+        if problem_id is None:
+            problem = Problem(project=project, record=record, **values)
+            created.append(problem)
+            result.append(problem)
+            continue
+        if problem_id not in existing or problem_id in kept:
+            raise DomainError(_("That problem was not raised in this record."))
+        kept.add(problem_id)
+        problem = existing[problem_id]
+        changed = [name for name, value in values.items() if getattr(problem, name) != value]
+        if changed:
+            for name in changed:
+                setattr(problem, name, values[name])
+            problem._history_user = author  # type: ignore[attr-defined]
+            problem.save(update_fields=changed)
+        result.append(problem)
+    dropped = [pk for pk in existing if pk not in kept]
+    if dropped:
+        Problem.objects.filter(pk__in=dropped).delete()
+    if created:
+        # bulk_create sets the primary keys (PostgreSQL, SQLite ≥ 3.35), so the
+        # problems in ``result`` are the saved ones, with their ids.
+        bulk_create_with_history(created, Problem, default_user=author)
+    return result
 
 
-def _new_feedback(
-    record: VisitRecord, visit: Visit, spec: dict[str, Any] | None
+def _sync_feedback(
+    record: VisitRecord, visit: Visit, author: User, spec: dict[str, Any] | None
 ) -> Feedback | None:
+    """The feedback given at the visit: the record's row updated in place (actions
+    answering it stay linked), created, or removed when the form holds none."""
+    existing = record.feedback.filter(source=FeedbackSource.VISIT).first()
     if spec is None:
+        if existing is not None:
+            existing.delete()
         return None
     unknown = set(spec) - {*FEEDBACK_SCORES, *FEEDBACK_TEXTS, "respondent", "received_on"}
     if unknown:
@@ -253,16 +297,26 @@ def _new_feedback(
     respondent = spec.get("respondent")
     if respondent is not None and respondent.customer_id != visit.project.customer_id:
         raise DomainError(_("The respondent must be a contact of the project's customer."))
-    return Feedback.objects.create(
-        project=visit.project,
-        visit=visit,
-        record=record,
-        source=FeedbackSource.VISIT,
-        respondent=respondent,
-        received_on=spec.get("received_on") or _visit_day(visit),
+    values: dict[str, Any] = {
+        "respondent": respondent,
+        "received_on": spec.get("received_on") or _visit_day(visit),
         **{name: _score(name, spec.get(name)) for name in FEEDBACK_SCORES},
         **{name: (spec.get(name) or "").strip() for name in FEEDBACK_TEXTS},
-    )
+    }
+    if existing is None:
+        feedback = Feedback(
+            project=visit.project, visit=visit, record=record, source=FeedbackSource.VISIT, **values
+        )
+        feedback._history_user = author  # type: ignore[attr-defined]
+        feedback.save(force_insert=True)
+        return feedback
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if changed:
+        for name in changed:
+            setattr(existing, name, values[name])
+        existing._history_user = author  # type: ignore[attr-defined]
+        existing.save(update_fields=changed)
+    return existing
 
 
 # --- The record ------------------------------------------------------------------------
@@ -297,17 +351,27 @@ def save_visit_record(
     actions: list[dict[str, Any]],
     verifications: list[dict[str, Any]],
     expected_revision: int | None = None,
+    contacts: Sequence[Contact] | None = None,
+    participants: Sequence[User] | None = None,
 ) -> VisitRecord:
     """Create or update the visit's draft record.
 
     ``fields`` holds any of :data:`RECORD_FIELDS`. ``problems`` and ``feedback``
-    replace what the draft had. ``actions`` are the improvement actions this record
+    become what the draft has: a problem item with ``id`` updates that problem of the
+    record in place (its ``status`` and ``resolution`` too), one without creates it,
+    and the record's problems left out are removed; the feedback row is updated in
+    place. The returned record carries ``saved_problem_ids`` and ``saved_action_ids``
+    (in the order given). ``actions`` are the improvement actions this record
     raises: an item with ``id`` updates that action, one without creates it, and the
     record's actions left out are removed (only while nobody has started on them).
     An action item may name ``problem_index`` (into ``problems``) or
     ``from_feedback=True`` to link what it answers. ``verifications`` are verdicts on
     earlier actions (``action``, ``result``, ``note``, ``new_due_date``): checked now,
     applied when the record is submitted. ``recorded_by`` becomes the record's author.
+
+    ``contacts`` (the customer's) and ``participants`` (our staff) are who took part
+    in the visit, with ``fields["form"]`` how it took place; ``None`` leaves them as
+    they are.
 
     ``expected_revision`` is the revision the writer saw, :data:`NO_RECORD_YET` when
     they saw no record (pages and the API always pass one); ``None`` skips the check
@@ -328,17 +392,39 @@ def save_visit_record(
             # since: replacing that draft unseen would lose their work.
             raise _conflict()
         record = _update_record(record, visit, recorded_by, cleaned, expected_revision)
-        record.problems.all().delete()
-        record.feedback.filter(source=FeedbackSource.VISIT).delete()
-        record.verifications.all().delete()
-    new_problems = _new_problems(record, visit.project, problems)
-    new_feedback = _new_feedback(record, visit, feedback)
-    _apply_actions(record, visit.project, recorded_by, actions, new_problems, new_feedback)
+    # Rows are updated in place, never deleted and created again: a problem keeps
+    # its id, status, resolution and the actions linked to it across draft saves.
+    saved_problems = _sync_problems(record, visit.project, recorded_by, problems)
+    saved_feedback = _sync_feedback(record, visit, recorded_by, feedback)
+    saved_actions = _apply_actions(
+        record, visit.project, recorded_by, actions, saved_problems, saved_feedback
+    )
     _store_verifications(record, visit, recorded_by, verifications)
+    _set_people(record, visit, contacts, participants)
+    record.saved_problem_ids = [problem.pk for problem in saved_problems]
+    record.saved_action_ids = saved_actions
     return record
 
 
+def _set_people(
+    record: VisitRecord,
+    visit: Visit,
+    contacts: Sequence[Contact] | None,
+    participants: Sequence[User] | None,
+) -> None:
+    """Who took part: contacts of the project's customer and people on its team."""
+    if contacts is not None:
+        if any(contact.customer_id != visit.project.customer_id for contact in contacts):
+            raise DomainError(_("Those who took part must be contacts of the project's customer."))
+        record.contacts.set(contacts)
+    if participants is not None:
+        for person in participants:
+            check_on_project_team(project=visit.project, user=person)
+        record.participants.set(participants)
+
+
 def _create_record(visit: Visit, recorded_by: User, cleaned: dict[str, Any]) -> VisitRecord:
+    cleaned = {"form": "", **cleaned}
     progress = _progress(visit.project, _visit_day(visit), cleaned.get("percent_complete"))
     try:
         # A savepoint, so a lost race for the one-to-one leaves our transaction usable
@@ -388,9 +474,11 @@ def _apply_actions(
     specs: Sequence[dict[str, Any]],
     problems: list[Problem],
     feedback: Feedback | None,
-) -> None:
+) -> list[int]:
+    """Returns the actions' ids in the order of ``specs``."""
     existing = {action.pk: action for action in record.actions.all()}
     kept: set[int] = set()
+    ids: list[int] = []
     for spec in specs:
         problem = _problem_at(problems, spec.get("problem_index"))
         linked_feedback = None
@@ -407,7 +495,7 @@ def _apply_actions(
         )
         action_id = spec.get("id")
         if action_id is None:
-            create_action(
+            created = create_action(
                 project=project,
                 description=spec.get("description") or "",
                 owner=spec["owner"],
@@ -418,29 +506,35 @@ def _apply_actions(
                 problem=problem,
                 feedback=linked_feedback,
             )
+            ids.append(created.pk)
             continue
-        if action_id not in existing:
+        if action_id not in existing or action_id in kept:
             raise DomainError(_("That action was not raised in this record."))
         kept.add(action_id)
         description = (spec.get("description") or "").strip()
         if not description:
             raise DomainError(_("Describe the improvement action."))
         check_on_project_team(project=project, user=spec["owner"])
+        links: dict[str, Any] = {}
+        # The record page's rows do not show what an action answers: a page save
+        # keeps the links (set through the API) instead of clearing them.
+        if {"problem_index", "from_feedback", "origin"} & set(spec):
+            links = {"origin": origin, "problem": problem, "feedback": linked_feedback}
         ImprovementAction.objects.filter(pk=action_id).update(
             description=description,
             owner=spec["owner"],
             due_date=spec["due_date"],
-            origin=origin,
-            problem=problem,
-            feedback=linked_feedback,
+            **links,
             revision=F("revision") + 1,
             updated_at=timezone.now(),
         )
         record_change(ImprovementAction.objects.get(pk=action_id), author)
+        ids.append(action_id)
     dropped = [action for pk, action in existing.items() if pk not in kept]
     if any(action.status != ActionStatus.OPEN for action in dropped):
         raise DomainError(_("An action somebody has already worked on cannot be removed."))
     ImprovementAction.objects.filter(pk__in=[action.pk for action in dropped]).delete()
+    return ids
 
 
 def _problem_at(problems: list[Problem], index: Any) -> Problem | None:
@@ -455,10 +549,12 @@ def _store_verifications(
     record: VisitRecord, visit: Visit, author: User, specs: Sequence[dict[str, Any]]
 ) -> None:
     """Keep the draft's verdicts as rows of the record; they change the actions only
-    when the record is submitted (see :func:`submit_visit_record`)."""
+    when the record is submitted (see :func:`submit_visit_record`). A verdict on an
+    action the draft already judged updates that row in place."""
     on = _visit_day(visit)
+    existing = {row.action_id: row for row in record.verifications.all()}
     seen: set[int] = set()
-    rows = []
+    created = []
     for spec in specs:
         action: ImprovementAction = spec["action"]
         if action.pk in seen:
@@ -469,18 +565,27 @@ def _store_verifications(
         check_verification(
             action=action, record=record, result=spec["result"], new_due_date=new_due_date, on=on
         )
-        rows.append(
-            ActionVerification(
-                action=action,
-                record=record,
-                result=spec["result"],
-                note=(spec.get("note") or "").strip(),
-                new_due_date=new_due_date if spec["result"] == "not_effective" else None,
-                verified_by=author,
-                verified_on=on,
-            )
-        )
-    bulk_create_with_history(rows, ActionVerification, default_user=author)
+        values = {
+            "result": spec["result"],
+            "note": (spec.get("note") or "").strip(),
+            "new_due_date": new_due_date if spec["result"] == "not_effective" else None,
+            "verified_by": author,
+            "verified_on": on,
+        }
+        row = existing.get(action.pk)
+        if row is None:
+            created.append(ActionVerification(action=action, record=record, **values))
+            continue
+        changed = [name for name, value in values.items() if getattr(row, name) != value]
+        if changed:
+            for name in changed:
+                setattr(row, name, values[name])
+            row._history_user = author  # type: ignore[attr-defined]
+            row.save(update_fields=changed)
+    dropped = [row.pk for action_id, row in existing.items() if action_id not in seen]
+    if dropped:
+        ActionVerification.objects.filter(pk__in=dropped).delete()
+    bulk_create_with_history(created, ActionVerification, default_user=author)
 
 
 @transaction.atomic
@@ -558,10 +663,20 @@ def amend_visit_record(
     amended_by: User,
     reason: str,
     changes: dict[str, Any],
+    problems: Sequence[dict[str, Any]] | None = None,
+    feedback: dict[str, Any] | None = None,
+    actions: Sequence[dict[str, Any]] | None = None,
     expected_version: str | None = None,
 ) -> VisitRecord:
-    """Correct a submitted record. The amendment keeps each changed field's old and
-    new value and the reason, so the archive stays explainable (tamper-evident).
+    """Correct a submitted record, all of it: its own fields (``changes``), its
+    problems (items with the ``id`` of one of the record's problems and all its
+    fields), the feedback given at the visit (``feedback``, as for a draft) and its
+    improvement actions (items with ``id``, ``description``, ``owner``, ``due_date``).
+    ``None`` leaves that part alone; rows are corrected, never added or removed.
+
+    The amendment keeps each changed field's old and new value (keys such as
+    ``percent_complete``, ``problems.<id>.status``, ``feedback.evaluation``,
+    ``actions.<id>.due_date``) and the reason, so the archive stays explainable.
     With ``expected_version`` (the amendment page's form, see
     :mod:`huifang.core.concurrency`) an amendment made since is refused."""
     reason = reason.strip()
@@ -583,18 +698,135 @@ def amend_visit_record(
             "variance_days"
         ]
     diff = {
-        name: {"old": getattr(locked, name), "new": value}
+        name: {"old": _old(locked, name), "new": value}
         for name, value in cleaned.items()
-        if getattr(locked, name) != value
+        if _old(locked, name) != value
     }
+    own_fields = list(diff)
+    if problems is not None:
+        diff.update(_amend_problems(locked, amended_by, problems))
+    if feedback is not None:
+        diff.update(_amend_feedback(locked, amended_by, feedback))
+    if actions is not None:
+        diff.update(_amend_actions(locked, amended_by, actions))
     if not diff:
         raise DomainError(_("The amendment changes nothing."))
-    for name, values in diff.items():
-        setattr(locked, name, values["new"])
+    for name in own_fields:
+        setattr(locked, name, diff[name]["new"])
     locked.revision += 1
     locked._history_user = amended_by  # type: ignore[attr-defined]
-    locked.save(update_fields=[*diff, "revision", "updated_at"])
+    locked.save(update_fields=[*own_fields, "revision", "updated_at"])
     RecordAmendment.objects.create(
         record=locked, reason=reason, changes=diff, amended_by=amended_by
     )
     return locked
+
+
+Diff = dict[str, dict[str, Any]]
+
+
+def _old(record: VisitRecord, name: str) -> Any:
+    # A record made before the form of the visit was kept has NULL there: "" alike.
+    value = getattr(record, name)
+    return (value or "") if name == "form" else value
+
+
+def _stored(value: Any) -> Any:
+    """A value as the amendment's JSON keeps it: dates as ISO text, a person or a
+    contact by name (what a reader of the history needs)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "_meta"):
+        return str(value)
+    return value
+
+
+def _changed_fields(row: Any, values: dict[str, Any], prefix: str, author: User) -> Diff:
+    """Set ``values`` on ``row``, save what changed and return it as old → new."""
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    diff = {
+        f"{prefix}.{name}": {"old": _stored(getattr(row, name)), "new": _stored(values[name])}
+        for name in changed
+    }
+    if changed:
+        for name in changed:
+            setattr(row, name, values[name])
+        row._history_user = author
+        row.save(update_fields=changed)
+    return diff
+
+
+def _amend_problems(record: VisitRecord, author: User, specs: Sequence[dict[str, Any]]) -> Diff:
+    problems = {problem.pk: problem for problem in record.problems.all()}
+    diff: Diff = {}
+    for spec in specs:
+        problem = problems.get(spec.get("id"))  # type: ignore[arg-type]
+        if problem is None:
+            raise DomainError(_("That problem was not raised in this record."))
+        diff.update(
+            _changed_fields(problem, _problem_values(spec), f"problems.{problem.pk}", author)
+        )
+    return diff
+
+
+def _amend_feedback(record: VisitRecord, author: User, spec: dict[str, Any]) -> Diff:
+    visit = record.visit
+    respondent = spec.get("respondent")
+    if respondent is not None and respondent.customer_id != visit.project.customer_id:
+        raise DomainError(_("The respondent must be a contact of the project's customer."))
+    values: dict[str, Any] = {
+        "respondent": respondent,
+        **{name: _score(name, spec.get(name)) for name in FEEDBACK_SCORES},
+        **{name: (spec.get(name) or "").strip() for name in FEEDBACK_TEXTS},
+    }
+    existing = record.feedback.filter(source=FeedbackSource.VISIT).first()
+    if existing is None:
+        given = {name: value for name, value in values.items() if value not in (None, "")}
+        if not given:
+            return {}
+        created = Feedback(
+            project=visit.project,
+            visit=visit,
+            record=record,
+            source=FeedbackSource.VISIT,
+            received_on=visit.completed_on or timezone.localdate(),
+            **values,
+        )
+        created._history_user = author  # type: ignore[attr-defined]
+        created.save(force_insert=True)
+        return {
+            f"feedback.{name}": {"old": None, "new": _stored(value)}
+            for name, value in given.items()
+        }
+    return _changed_fields(existing, values, "feedback", author)
+
+
+def _amend_actions(record: VisitRecord, author: User, specs: Sequence[dict[str, Any]]) -> Diff:
+    actions = {action.pk: action for action in record.actions.select_related("owner")}
+    project = record.visit.project
+    diff: Diff = {}
+    for spec in specs:
+        action = actions.get(spec.get("id"))  # type: ignore[arg-type]
+        if action is None:
+            raise DomainError(_("That action was not raised in this record."))
+        description = (spec.get("description") or "").strip()
+        if not description:
+            raise DomainError(_("Describe the improvement action."))
+        check_on_project_team(project=project, user=spec["owner"])
+        values = {"description": description, "owner": spec["owner"], "due_date": spec["due_date"]}
+        changed = {
+            f"actions.{action.pk}.{name}": {
+                "old": _stored(getattr(action, name)),
+                "new": _stored(value),
+            }
+            for name, value in values.items()
+            if getattr(action, name) != value
+        }
+        if changed:
+            # The action's own revision moves too, so its page sees the change.
+            ImprovementAction.objects.filter(pk=action.pk).update(
+                **values, revision=F("revision") + 1, updated_at=timezone.now()
+            )
+            record_change(ImprovementAction.objects.get(pk=action.pk), author)
+            diff.update(changed)
+    return diff

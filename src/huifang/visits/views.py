@@ -33,7 +33,7 @@ from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
 from huifang.projects.models import Project
 from huifang.surveys.models import SurveyInvitation
-from huifang.visits import record_page
+from huifang.visits import amend_page, record_page
 from huifang.visits.attachments import add_attachment, delete_attachment
 from huifang.visits.forms import (
     AdhocVisitForm,
@@ -132,6 +132,8 @@ def _record_for_display(visit: Visit) -> VisitRecord | None:
         .prefetch_related(
             "problems",
             "feedback__respondent",
+            "contacts",
+            "participants",
             Prefetch(
                 "actions", queryset=ImprovementAction.objects.select_related("owner").order_by("pk")
             ),
@@ -165,9 +167,11 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "contacts": list(visit.contacts.all()),
         "participants": list(visit.participants.all()),
-        "amendments": record_page.amendment_rows(record) if record else [],
-        "checklist": record_page.checklist_rows(visit, record) if record else [],
+        "amendments": amend_page.amendment_rows(record) if record else [],
+        "checklist": amend_page.checklist_rows(visit, record) if record else [],
         "is_open": visit.status in OPEN_VISIT_STATUSES,
+        # Before its window opens a visit offers "schedule"; recording it is "record now".
+        "not_yet_open": today < visit.window_start,
         "is_overdue": visit.is_overdue(today),
         "days_late": visit.days_late(today),
         "may_manage": may_manage,
@@ -332,12 +336,32 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _get_visit(request, pk)
     access.require(access.can_record_visit(user, visit.project))
     record = VisitRecord.objects.filter(visit=visit).first()
+    # The page's background save reads JSON, not a redirect to another page.
+    autosave = request.method == "POST" and request.POST.get("intent") == "autosave"
     if record is not None and record.is_submitted:
+        if autosave:
+            return record_page.refuse_autosave(_("This record is submitted and read-only."))
         messages.info(request, _("This record is submitted and read-only."))
         return redirect("visits:detail", pk=visit.pk)
     if visit.status == VisitStatus.CANCELLED:
+        if autosave:
+            return record_page.refuse_autosave(_("A cancelled visit cannot be recorded."))
         messages.error(request, _("A cancelled visit cannot be recorded."))
         return redirect("visits:detail", pk=visit.pk)
+    if (
+        record is None
+        and request.method == "GET"
+        and timezone.localdate() < visit.window_start
+        and request.GET.get("early") != "1"
+    ):
+        # Before its window a visit is normally scheduled, not recorded: recording it
+        # early (it took place ahead of time) is a deliberate choice, confirmed here.
+        context = {
+            "visit": visit,
+            "project": visit.project,
+            "may_schedule": may_schedule(user, visit),
+        }
+        return render(request, "visits/record_early.html", context)
     return record_page.handle_record_form(request, user, visit, record)
 
 
@@ -350,7 +374,7 @@ def amend_record(request: HttpRequest, pk: int) -> HttpResponse:
     record = VisitRecord.objects.filter(visit=visit).first()
     if record is None or not record.is_submitted:
         raise Http404
-    return record_page.handle_amendment_form(request, user, visit, record)
+    return amend_page.handle_amendment_form(request, user, visit, record)
 
 
 # --- Attachments ------------------------------------------------------------------------
