@@ -144,12 +144,14 @@ class AmendIn(Schema):
     )
 
 
-def _feedback_spec(payload: FeedbackIn) -> dict[str, Any]:
+def _feedback_spec(payload: FeedbackIn, customer_id: int) -> dict[str, Any]:
     spec = payload.dict(exclude={"respondent_id", "received_on"})
     respondent_id = payload.respondent_id
-    spec["respondent"] = Contact.objects.filter(pk=respondent_id).first() if respondent_id else None
-    if respondent_id and spec["respondent"] is None:
-        raise DomainError(_("feedback.respondent_id: no such contact."))
+    spec["respondent"] = (
+        pick_contacts(customer_id, [respondent_id], "feedback.respondent_id")[0]
+        if respondent_id
+        else None
+    )
     return spec
 
 
@@ -207,11 +209,7 @@ def save_record(request: HttpRequest, visit_id: PathId, payload: RecordIn) -> An
     fields["form"] = payload.form.value if payload.form else ""
     contacts = None
     if payload.contact_ids is not None:
-        contacts = list(
-            Contact.objects.filter(pk__in=payload.contact_ids, customer_id=project.customer_id)
-        )
-        if len(contacts) != len(set(payload.contact_ids)):
-            raise DomainError(_("contact_ids: no such contact."))
+        contacts = pick_contacts(project.customer_id, payload.contact_ids, "contact_ids")
     participants = None
     if payload.participant_ids is not None:
         participants = pick_users(members, payload.participant_ids, "participant_ids")
@@ -311,7 +309,9 @@ def amend_record(request: HttpRequest, record_id: PathId, payload: AmendIn) -> A
             reason=payload.reason,
             changes=changes,
             problems=problems,
-            feedback=_feedback_spec(payload.feedback) if payload.feedback is not None else None,
+            feedback=_feedback_spec(payload.feedback, record.visit.project.customer_id)
+            if payload.feedback is not None
+            else None,
             actions=actions,
         )
     return _detail(amended)
