@@ -103,7 +103,7 @@ def _closure_days(date_from: datetime.date, date_to: datetime.date) -> float | N
     verified in the period."""
     closed = ImprovementAction.objects.filter(closed_on__range=(date_from, date_to))
     days = [
-        (closed_on - timezone.localdate(created)).days
+        max(0, (closed_on - timezone.localdate(created)).days)
         for created, closed_on in closed.values_list("created_at", "closed_on")
         if closed_on is not None
     ]
