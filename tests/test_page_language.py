@@ -43,6 +43,11 @@ LATIN_ON_CHINESE_PAGES = frozenset(
     [
         "CSV",
         "Excel",
+        # The two libraries a year's working days may come from (chinese-calendar and
+        # holidays), named as published.
+        "chinese",
+        "calendar",
+        "holidays",
         "xlsx",
         "csv",
         "API",
@@ -53,6 +58,7 @@ LATIN_ON_CHINESE_PAGES = frozenset(
         "ID",
         "iCal",
         "ICS",
+        "ics",
         "OpenAPI",
         "Token",
         "token",

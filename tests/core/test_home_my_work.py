@@ -276,7 +276,7 @@ def test_home_phone_cards_show_the_same_rows_as_the_tables(
     late = _visit(project, 1)
     # The name, the state, the project, the due date and how late, the owner, one button.
     assert cards(content, "visit")[0] == (
-        "Ongoing #1 Planned P-001 ERP rollout Due 04/09/2026 11 days late · owner Record the visit",
+        "Ongoing #1 Planned P-001 ERP rollout Due 9 Apr 2026 11 days late · owner Record the visit",
         f"/visits/{late.pk}/record/",
     )
     for testid, table in [("schedule", "schedule-row"), ("verify", "verify-row")]:
@@ -288,7 +288,7 @@ def test_home_phone_card_of_an_executive_opens_the_visit_rather_than_its_record_
     project: Project, executive: User, work: dict[str, ImprovementAction]
 ) -> None:
     with time_machine.travel(LOOK_DAY, tick=False):
-        content = client_for(executive).get("/").content
+        content = client_for(executive).get("/?mine=1").content
     late = _visit(project, 1)
     assert (f"/visits/{late.pk}/") in [href for _, href in cards(content, "visit")]
     assert f"/visits/{late.pk}/record/" not in [href for _, href in cards(content, "visit")]

@@ -71,7 +71,7 @@ def test_inbox_words_a_chinese_made_notification_in_the_readers_language(
     _set_language(colleague, "en")
     html = _client(colleague).get("/notifications/").content.decode()
     assert "Visit due today: P-001 ERP rollout" in html
-    assert "Your visit Kickoff · 2026-03-09 for P-001 ERP rollout is due today" in html
+    assert "Your visit Kickoff · 9 Mar 2026 for P-001 ERP rollout is due today" in html
     assert "今天到期" not in html
 
 
@@ -134,7 +134,7 @@ def test_adhoc_visit_notice_is_worded_in_each_readers_language(
     notification = Notification.objects.filter(subject_id=visit.pk, recipient=owner).first()
     assert notification is not None
     with translation.override("en"):
-        assert "Ad hoc visit 2026-04-14" in notification.shown_body
+        assert "Ad hoc visit 14 Apr 2026" in notification.shown_body
     with translation.override("zh-hans"):
         assert "临时回访 2026-04-14" in notification.shown_body
 
@@ -220,6 +220,6 @@ def test_migration_converts_stored_texts_and_keeps_what_it_cannot_read(
     with translation.override("en"):
         assert parsed.shown_title == "Visit due today: P-001 ERP rollout"
         assert parsed.shown_body == (
-            "Your visit Kickoff · 2026-03-09 for P-001 ERP rollout is due today (2026-03-09)."
+            "Your visit Kickoff · 9 Mar 2026 for P-001 ERP rollout is due today (9 Mar 2026)."
         )
         assert (odd.shown_title, odd.shown_body) == ("请尽快处理", "手工")

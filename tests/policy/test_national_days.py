@@ -100,8 +100,8 @@ def test_loading_the_notice_moves_planned_visits_and_keeps_fixed_ones(
     (told,) = Notification.objects.filter(kind=Kind.VISITS_MOVED_BY_CALENDAR)
     assert told.recipient == owner
     assert "FREE" in told.body
-    assert "2027-02-20" in told.body
-    assert "2027-02-19" in told.body
+    assert "20 Feb 2027" in told.body  # the owner reads English
+    assert "19 Feb 2027" in told.body
     row = NationalYear.objects.get(year=2027)
     assert row.loaded_by == quality
     assert row.source_text == NOTICE

@@ -1,4 +1,4 @@
-"""One name per visit ("Ongoing #2", "Ad hoc visit 2026-04-14") on every page, export
+"""One name per visit ("Ongoing #2", "Ad hoc visit 14 Apr 2026") on every page, export
 and notification, in the reader's language. Ad-hoc visits have no sequence and were
 shown as "Ongoing #None" / "进行 #None" on the home page and the visit tables."""
 
@@ -45,7 +45,7 @@ def test_visit_name_in_both_languages() -> None:
         assert visit_name(phase="ongoing", sequence=2, due_date=due) == "Ongoing #2"
         assert visit_name(phase="kickoff", sequence=1, due_date=due) == "Kickoff"
         assert visit_name(phase="ongoing", sequence=None, due_date=due) == (
-            "Ad hoc visit 2026-12-02"
+            "Ad hoc visit 2 Dec 2026"
         )
     with translation.override("zh-hans"):
         assert visit_name(phase="ongoing", sequence=2, due_date=due) == "进行 #2"
@@ -54,7 +54,7 @@ def test_visit_name_in_both_languages() -> None:
 
 
 @pytest.mark.parametrize(
-    ("language", "name"), [("en", "Ad hoc visit 2026-04-14"), ("zh-hans", "临时回访 2026-04-14")]
+    ("language", "name"), [("en", "Ad hoc visit 14 Apr 2026"), ("zh-hans", "临时回访 2026-04-14")]
 )
 @pytest.mark.parametrize(
     "page",
@@ -80,7 +80,7 @@ def test_exports_name_the_visit(adhoc: Visit, project: Project, owner: User) -> 
     ]
     column = rows[0].index("Visit")
     names = [row[column] for row in rows[1:]]
-    assert "Ad hoc visit 2026-04-14" in names
+    assert "Ad hoc visit 14 Apr 2026" in names
     assert "Ongoing #1" in names
     assert not any("None" in str(n) for n in names)
 

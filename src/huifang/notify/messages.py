@@ -8,6 +8,7 @@ the parameters only, so a list of notifications costs no query per row."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
 from collections.abc import Callable
@@ -95,16 +96,29 @@ def _visit_name(params: dict[str, Any]) -> str:
     # The visits app's one name for a visit, with its due date as str(visit) gives it.
     due = datetime.date.fromisoformat(params["due"])
     name = visit_name(phase=params["phase"], sequence=params.get("sequence"), due_date=due)
-    return name if params.get("sequence") is None else f"{name} · {params['due']}"
+    return name if params.get("sequence") is None else f"{name} · {formats.date_format(due)}"
 
 
 # Each kind's (title, body) wording, for reading old texts back (parse_params).
 _TEMPLATES: dict[str, tuple[Promise, Promise]] = {}
 
 
+def _shown_dates(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with their ISO dates written as the reader's language writes
+    dates (the parameters keep ISO: stable data)."""
+    shown = dict(params)
+    for name in ("due", "window", "end"):
+        value = params.get(name)
+        # (Text read back from an old notification that is not a date: shown as it was.)
+        if isinstance(value, str) and len(value) == 10:
+            with contextlib.suppress(ValueError):
+                shown[name] = formats.date_format(datetime.date.fromisoformat(value))
+    return shown
+
+
 def _visit(title: Promise, body: Promise) -> Callable[[dict[str, Any]], tuple[str, str]]:
     def render(params: dict[str, Any]) -> tuple[str, str]:
-        facts = {**params, "visit": _visit_name(params)}
+        facts = {**_shown_dates(params), "visit": _visit_name(params)}
         return str(title) % facts, str(body) % facts
 
     return render
@@ -117,7 +131,8 @@ def _action(title: Promise, body: Promise) -> Callable[[dict[str, Any]], tuple[s
                 params["action_key"], params.get("action_params"), params.get("action", "")
             )
             params = {**params, "action": action[:80]}
-        return str(title) % params, str(body) % params
+        facts = _shown_dates(params)
+        return str(title) % facts, str(body) % facts
 
     return render
 
@@ -178,7 +193,7 @@ def _calendar_missing(params: dict[str, Any]) -> tuple[str, str]:
     return (
         _("Load the %(year)s national holidays") % facts,
         _(
-            "Huifang has no adjusted workdays (调休) for %(year)s yet, so due dates in "
+            "Huifang has no adjusted workdays for %(year)s yet, so due dates in "
             "%(year)s ignore the weekends people work. When the State Council publishes "
             "its notice on the %(year)s holidays, paste it into the national holidays page."
         )
@@ -348,7 +363,31 @@ def build_message(kind: str, subject: models.Model, context: dict[str, Any]) -> 
 
 PARSE_LANGUAGES = ("zh-hans", "en")
 DIGEST_FIGURES = ("upcoming", "overdue", "to_schedule", "open_actions", "overdue_actions")
-_VISIT_LABEL = re.compile(r"^(?P<label>.+?)(?: #(?P<sequence>\d+))? · (?P<due>\d{4}-\d{2}-\d{2})$")
+_VISIT_LABEL = re.compile(r"^(?P<label>.+?)(?: #(?P<sequence>\d+))? · (?P<due>.+)$")
+# How dates were written: ISO (Chinese, and every text from before dates followed the
+# reader's language) and the English pages' "9 Mar 2026".
+_DATE_FORMATS = ("%Y-%m-%d", "%d %b %Y")
+
+
+def _iso(text: str) -> str | None:
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _dates_as_iso(values: dict[str, Any]) -> dict[str, Any] | None:
+    """The date parameters back in ISO (the form parameters keep); None if one is not
+    a date at all."""
+    for name in ("due", "window", "end"):
+        if name in values:
+            iso = _iso(str(values[name]))
+            if iso is None:
+                return None
+            values[name] = iso
+    return values
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -392,7 +431,10 @@ def _parse_visit(values: dict[str, str]) -> dict[str, Any] | None:
     else:
         sequence = None if phase == PhaseChoices.ONGOING else 1
     params: dict[str, Any] = {**values, "phase": phase, "sequence": sequence}
-    params["due"] = named["due"]
+    due = _iso(named["due"])
+    if due is None:
+        return None
+    params["due"] = due
     if "days" in params:
         params["days"] = int(params["days"])
     return params
@@ -429,8 +471,9 @@ def _parse_in_language(kind: str, title: str, body: str) -> dict[str, Any] | Non
             return None
         values.update(found)
     if kind in VISIT_KINDS:
-        return _parse_visit(values)
-    return values
+        parsed = _parse_visit(values)
+        return None if parsed is None else _dates_as_iso(parsed)
+    return _dates_as_iso(values)
 
 
 def parse_params(kind: str, title: str, body: str) -> dict[str, Any] | None:

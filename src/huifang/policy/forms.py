@@ -161,8 +161,8 @@ class NoticeForm(StyledFormMixin, forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 14, "lang": "zh-Hans", "spellcheck": "false"}),
         help_text=_(
-            "Paste the whole notice (国务院办公厅关于…年部分节假日安排的通知) as published; "
-            "the title, preamble and signature are ignored."
+            "Paste the State Council General Office's whole notice on the year's holidays as "
+            "published; the title, preamble and signature are ignored."
         ),
     )
 

@@ -134,14 +134,13 @@ def publish_policy_version(
     if change_note is not None:
         locked.change_note = change_note
     locked.save()
-    if locked.policy.is_default:
-        _ask_to_acknowledge(locked)
     return locked
 
 
 def _ask_to_acknowledge(version: PolicyVersion) -> None:
-    """Everyone signed up is told that a new version of the policy they acknowledge is
-    published (the page banner asks too, once it is in force); once per version."""
+    """Everyone signed up is told that a revision of the policy they acknowledge is
+    published (the page banner asks too, once it is in force); once per version. The
+    first version of a new install tells nobody: there is nothing new to them."""
     notify_many(
         NotifyRequest(
             recipient=person,
@@ -433,6 +432,8 @@ def publish_policy_revision(
             policy=published.policy, effective_from=effective_from, today=today
         )
         summary.reminder_changes = reminder_changes(previous, published)
+        if previous is not None and published.policy.is_default:
+            _ask_to_acknowledge(published)
     return published, summary
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -61,7 +62,7 @@ def visit_name(*, phase: str, sequence: int | None, due_date: datetime.date) -> 
     the database guarantees every generated visit has, so rows loaded with a few
     columns name themselves without another query."""
     if sequence is None:
-        return gettext("Ad hoc visit %(date)s") % {"date": due_date.isoformat()}
+        return gettext("Ad hoc visit %(date)s") % {"date": formats.date_format(due_date)}
     label = str(PhaseChoices(phase).label)
     if phase == PhaseChoices.ONGOING:
         return f"{label} #{sequence}"
@@ -162,7 +163,7 @@ class Visit(ChoiceLabels):
     def __str__(self) -> str:
         if self.sequence is None:  # an ad-hoc visit's name already carries its date
             return self.name
-        return f"{self.name} · {self.due_date:%Y-%m-%d}"
+        return f"{self.name} · {formats.date_format(self.due_date)}"
 
     def is_overdue(self, today: datetime.date) -> bool:
         return self.status in OPEN_VISIT_STATUSES and today > self.due_date
