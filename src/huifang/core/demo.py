@@ -31,8 +31,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.utils import timezone
+from simple_history.models import HistoricalChanges
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.actions.services import (
@@ -93,25 +94,32 @@ def reset_demo_data() -> None:
     """Delete every row of every Huifang model except users, then the demo users.
 
     Models are found from the app registry, so data of apps added later goes too;
-    a model still protected by another's rows is retried after the others."""
+    a model still protected by another's rows is retried after the others. History
+    tables go last: deleting the other rows writes their "deleted" history, which
+    would otherwise survive into the rebuilt demo, dated the moment of the reset."""
+    models = [
+        model
+        for model in apps.get_models()
+        if model.__module__.startswith("huifang.") and model is not User
+    ]
     with transaction.atomic():
-        pending = [
-            model
-            for model in apps.get_models()
-            if model.__module__.startswith("huifang.") and model is not User
-        ]
-        while pending:
-            left = []
-            for model in pending:
-                try:
-                    with transaction.atomic():
-                        model._default_manager.all().delete()
-                except (ProtectedError, RestrictedError):
-                    left.append(model)
-            if len(left) == len(pending):
-                raise RuntimeError(f"cannot delete {[m.__name__ for m in left]}")
-            pending = left
+        _delete_rows([m for m in models if not issubclass(m, HistoricalChanges)])
+        _delete_rows([m for m in models if issubclass(m, HistoricalChanges)])
         User.objects.filter(username__in=DEMO_USERNAMES).delete()
+
+
+def _delete_rows(pending: list[type[Model]]) -> None:
+    while pending:
+        left = []
+        for model in pending:
+            try:
+                with transaction.atomic():
+                    model._default_manager.all().delete()
+            except (ProtectedError, RestrictedError):
+                left.append(model)
+        if len(left) == len(pending):
+            raise RuntimeError(f"cannot delete {[m.__name__ for m in left]}")
+        pending = left
 
 
 @dataclass(frozen=True)
@@ -496,6 +504,9 @@ class _Builder:
         self.at(self.day(-1), 18)
         submit_visit_record(record=record, submitted_by=member, completed_on=self.day(-1))
         raised = list(record.actions.order_by("pk"))
+        # The manager asks the customer about it straight away: a survey still open.
+        self.at(self.day(-1), 19)
+        invite_contacts(visit=visit, contacts=list(visit.contacts.all()), invited_by=manager)
         self.at(self.today, 9)
         mark_action_done(action=raised[0], note=DONE_NOTE[lang], done_on=self.today)
         update_action_progress(action=raised[1], note=PROGRESS_NOTE[lang])
