@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime
 import threading
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from huifang.core.clock import TICK, controlled_clock
 
@@ -86,3 +89,25 @@ def test_clock_nested_blocks_each_keep_their_moment() -> None:
 def test_clock_refuses_a_naive_moment() -> None:
     with controlled_clock() as clock, pytest.raises(ValueError, match="aware"):
         clock.set(datetime.datetime(2024, 3, 1, 9, 30))
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime.datetime(2000, 1, 1),
+        max_value=datetime.datetime(2100, 1, 1),
+        timezones=st.sampled_from([UTC, ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")]),
+    )
+)
+def test_clock_reads_any_past_moment_and_caps_any_future_one(moment: datetime.datetime) -> None:
+    with controlled_clock() as clock:
+        before = datetime.datetime.now(UTC)
+        clock.set(moment)
+        read = timezone.now()
+        day = timezone.localdate(timezone=moment.tzinfo)
+
+    if moment < before:
+        assert read == moment
+        assert day == (moment + TICK).date()  # the second reading, one tick later
+    else:
+        assert before <= read <= datetime.datetime.now(UTC)
+    assert _real_now_is_back()

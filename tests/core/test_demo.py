@@ -13,6 +13,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
@@ -22,7 +23,7 @@ from django.utils import timezone, translation
 from simple_history.models import HistoricalChanges
 
 from huifang.actions.models import ActionStatus, ActionVerification, ImprovementAction
-from huifang.core.demo import DEMO_USERNAMES
+from huifang.core.demo import DEMO_USERNAMES, build_demo
 from huifang.core.models import User
 from huifang.customers.models import Contact, Customer
 from huifang.insights.models import Review
@@ -317,3 +318,28 @@ def test_demo_dates_nothing_in_the_future_and_leaves_the_clock_real(db: None) ->
     # After the demo the clock is the real one again.
     assert timezone.now.__module__ == "django.utils.timezone"
     assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("local_time", [datetime.time(0, 5), datetime.time(23, 55)])
+def test_demo_built_at_any_hour_dates_events_on_their_own_day(
+    db: None, local_time: datetime.time
+) -> None:
+    # Just after midnight "today at nine" has not happened yet: the clock holds it at
+    # now rather than dating it ahead; just before midnight nothing spills into
+    # tomorrow.
+    zone = timezone.get_current_timezone()
+    moment = datetime.datetime.combine(datetime.date(2026, 6, 15), local_time, tzinfo=zone)
+    with time_machine.travel(moment, tick=True):
+        build_demo()
+        now = timezone.now()
+        submitted = list(
+            VisitRecord.objects.values_list("submitted_at", "visit__completed_on").order_by("pk")
+        )
+
+    assert submitted
+    for submitted_at, completed_on in submitted:
+        assert submitted_at is not None
+        assert submitted_at <= now
+        assert timezone.localdate(submitted_at, zone) == completed_on
+    assert not ImprovementAction.objects.filter(created_at__gt=now).exists()
+    assert not SurveyInvitation.objects.filter(sent_at__gt=now).exists()
