@@ -251,6 +251,15 @@ def test_demo_surveys_are_sent_opened_and_answered_over_the_year(
         timezone.localdate(responded) for _, _, responded, _ in timings
     )
     assert received.filter(likelihood_to_recommend__lte=6).count() == 1  # the detractor
+    # Unanswered customers are reminded once, on the day the policy says.
+    reminded = [i for i in invitations if i.reminded_at is not None]
+    assert reminded
+    for invitation in reminded:
+        assert invitation.responded_at is None
+        assert invitation.sent_at is not None
+        assert timezone.localdate(invitation.reminded_at) == timezone.localdate(
+            invitation.sent_at
+        ) + datetime.timedelta(days=invitation.reminder_days)
 
 
 def test_demo_dashboard_and_review_show_a_year_of_figures(demo_output: list[str]) -> None:

@@ -64,7 +64,12 @@ from huifang.projects.services import (
 )
 from huifang.surveys.models import SurveyInvitation
 from huifang.surveys.questionnaires import ensure_default_questionnaire
-from huifang.surveys.services import invite_contacts, record_opened, submit_survey_response
+from huifang.surveys.services import (
+    invite_contacts,
+    record_opened,
+    send_survey_reminders,
+    submit_survey_response,
+)
 from huifang.visits.lifecycle import create_adhoc_visit, mark_visit_missed, schedule_visit
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import planned_percent, save_visit_record, submit_visit_record
@@ -344,7 +349,8 @@ class _Builder:
         """Customers open the survey a day or more after it was sent and most answer a
         few days later; some open it and never answer, some never open it (once past
         the policy's expiry those are expired), and a survey sent in the last days may
-        simply not be answered yet. The first answer to a closing visit's survey is
+        simply not be answered yet; those still unanswered after the policy's reminder
+        days are reminded once. The first answer to a closing visit's survey is
         unhappy (a detractor: the manager gets an action and a notification)."""
         rng = random.Random(f"{SEED}:surveys")
         unhappy_given = False
@@ -379,6 +385,18 @@ class _Builder:
             # Answered the same evening it was opened, or on a later day.
             self.at(answered, 21 if answered == opened else 10, rng.randint(0, 59))
             submit_survey_response(invitation=invitation, answers=answers, language="zh-hans")
+        # The nightly job reminds whoever has not answered after the policy's reminder
+        # days: run on each such day, in order, as it would have run then.
+        reminder_days = {
+            timezone.localdate(sent) + days * DAY
+            for sent, days in SurveyInvitation.objects.filter(responded_at__isnull=True)
+            .exclude(sent_at=None)
+            .values_list("sent_at", "reminder_days")
+        }
+        for day in sorted(reminder_days):
+            if day <= self.today:
+                self.at(day, 8)
+                send_survey_reminders(today=day)
 
     def evaluation_showcase(self) -> None:
         """Section six of the policy at work: a quarterly review with its meeting,
