@@ -5,6 +5,13 @@ visits, records, actions, verifications), so the demo can only contain states th
 product itself can reach, and it exercises those services end to end. Users have no
 service of their own and are created directly.
 
+Every event happens at its own time: the builder runs each step of a story under a
+controlled clock (:mod:`huifang.core.clock`) set to the moment the step happened, so
+the timestamps the services write (records submitted, actions raised and closed,
+surveys sent, opened and answered, notifications, history rows) spread over the past
+year as in a company that has used the product for one. The clock never runs ahead of
+the real time, and after the demo ``timezone.now()`` is the real time again.
+
 Dates are relative to today and the random choices use fixed seeds, so whenever the
 demo is built there are overdue visits, visits falling due soon, late and missed
 visits, and improvement actions in every state. The few things the home page and the
@@ -24,8 +31,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.utils import timezone
+from simple_history.models import HistoricalChanges
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.actions.services import (
@@ -33,6 +41,7 @@ from huifang.actions.services import (
     mark_action_done,
     update_action_progress,
 )
+from huifang.core.clock import SetClock, controlled_clock
 from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import create_customer
@@ -55,7 +64,12 @@ from huifang.projects.services import (
 )
 from huifang.surveys.models import SurveyInvitation
 from huifang.surveys.questionnaires import ensure_default_questionnaire
-from huifang.surveys.services import submit_survey_response
+from huifang.surveys.services import (
+    invite_contacts,
+    record_opened,
+    send_survey_reminders,
+    submit_survey_response,
+)
 from huifang.visits.lifecycle import create_adhoc_visit, mark_visit_missed, schedule_visit
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import planned_percent, save_visit_record, submit_visit_record
@@ -67,6 +81,10 @@ DAY = datetime.timedelta(days=1)
 # Open visits due this recently are left open (overdue) rather than recorded or
 # missed: the nightly sweep would only mark them missed after the policy's grace days.
 RECENT_DAYS = 13
+# The day (from today) the demo company set the product up: before its oldest project.
+SETUP_DAY = -350
+# The share of ongoing visits after which the manager sends the customer a survey.
+ONGOING_SURVEY_SHARE = 0.35
 
 
 def demo_exists() -> bool:
@@ -81,25 +99,32 @@ def reset_demo_data() -> None:
     """Delete every row of every Huifang model except users, then the demo users.
 
     Models are found from the app registry, so data of apps added later goes too;
-    a model still protected by another's rows is retried after the others."""
+    a model still protected by another's rows is retried after the others. History
+    tables go last: deleting the other rows writes their "deleted" history, which
+    would otherwise survive into the rebuilt demo, dated the moment of the reset."""
+    models = [
+        model
+        for model in apps.get_models()
+        if model.__module__.startswith("huifang.") and model is not User
+    ]
     with transaction.atomic():
-        pending = [
-            model
-            for model in apps.get_models()
-            if model.__module__.startswith("huifang.") and model is not User
-        ]
-        while pending:
-            left = []
-            for model in pending:
-                try:
-                    with transaction.atomic():
-                        model._default_manager.all().delete()
-                except (ProtectedError, RestrictedError):
-                    left.append(model)
-            if len(left) == len(pending):
-                raise RuntimeError(f"cannot delete {[m.__name__ for m in left]}")
-            pending = left
+        _delete_rows([m for m in models if not issubclass(m, HistoricalChanges)])
+        _delete_rows([m for m in models if issubclass(m, HistoricalChanges)])
         User.objects.filter(username__in=DEMO_USERNAMES).delete()
+
+
+def _delete_rows(pending: list[type[Model]]) -> None:
+    while pending:
+        left = []
+        for model in pending:
+            try:
+                with transaction.atomic():
+                    model._default_manager.all().delete()
+            except (ProtectedError, RestrictedError):
+                left.append(model)
+        if len(left) == len(pending):
+            raise RuntimeError(f"cannot delete {[m.__name__ for m in left]}")
+        pending = left
 
 
 @dataclass(frozen=True)
@@ -165,8 +190,8 @@ class DemoSummary:
 
 def build_demo(*, today: datetime.date | None = None) -> DemoSummary:
     """Build the demo company into an empty database (see ``huifang demo``)."""
-    with transaction.atomic():
-        builder = _Builder(today or timezone.localdate())
+    with transaction.atomic(), controlled_clock() as clock:
+        builder = _Builder(today or timezone.localdate(), clock)
         builder.build()
     return demo_summary()
 
@@ -188,8 +213,9 @@ def _at(day: datetime.date, hour: int) -> datetime.datetime:
 
 
 class _Builder:
-    def __init__(self, today: datetime.date) -> None:
+    def __init__(self, today: datetime.date, clock: SetClock) -> None:
         self.today = today
+        self.clock = clock
         self.users: dict[str, User] = {}
         self.customers: list[tuple[Customer, list[Contact], str]] = []
         self.raised_on: dict[int, datetime.date] = {}  # action → day its work (re)started
@@ -197,10 +223,20 @@ class _Builder:
     def day(self, offset: int) -> datetime.date:
         return self.today + datetime.timedelta(days=offset)
 
+    def at(self, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+        """What follows happens on ``day`` at ``hour:minute`` (or now, if that is later
+        than now: the clock never runs ahead of the real time)."""
+        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+        return self.clock.set(moment)
+
     # --- People and customers ---------------------------------------------------------
 
     def build(self) -> None:
+        # The company set the product up a little before its oldest project started.
+        self.at(self.day(SETUP_DAY), 9)
         self.policy = ensure_default_policy()
+        version = self.policy.versions.filter(status="published").order_by("-number").first()
+        self.grace_days = version.missed_grace_days if version is not None else 14
         ensure_default_questionnaire()
         self.make_users()
         self.make_customers()
@@ -209,10 +245,12 @@ class _Builder:
         self.action_showcase()
         self.survey_answers()
         self.evaluation_showcase()
+        self.clock.release()
 
     def make_users(self) -> None:
         # One hash for all: hashing is deliberately slow and the demo has seven users.
         password = make_password(settings.HUIFANG_DEMO_PASSWORD)
+        joined = self.at(self.day(SETUP_DAY), 10)
         for username, name, role, department in USERS:
             superuser = role == Role.ADMIN
             self.users[username] = User.objects.create(
@@ -224,10 +262,14 @@ class _Builder:
                 email=f"{username}@huifang.example.com",
                 is_staff=superuser,
                 is_superuser=superuser,
+                date_joined=joined,  # a model default, bound before the clock was set
             )
 
     def make_customers(self) -> None:
-        for company, *people in CUSTOMERS:
+        for number, (company, *people) in enumerate(CUSTOMERS):
+            # Each customer is entered a month before its first project starts.
+            first = min(plan.start for plan in PLANS if plan.customer == number)
+            self.at(self.day(max(first - 30, SETUP_DAY)), 11)
             name, industry, address, language = company.split("|")
             rows: list[tuple[None, dict[str, Any]]] = []
             for index, person in enumerate(people):
@@ -256,6 +298,9 @@ class _Builder:
         team = [manager, *(self.users[name] for name in plan.members)]
         started = plan.story != "planned"
         start = self.day(plan.start)
+        # Entered two weeks before it starts (a project starting soon: today). Planned
+        # as of today all the same: the nightly re-plan would have rolled it forward.
+        self.at(min(start - 14 * DAY, self.today), 14)
         project, _ = create_project(
             code=plan.code,
             name=plan.name,
@@ -279,10 +324,13 @@ class _Builder:
         first = self.day(plan.events[0]) if plan.events else self.today
         if plan.events:
             story.run_until(first)
+            self.at(first, 18)
         if plan.story in {"hold_resume", "on_hold"}:
             project, _ = put_project_on_hold(project=project, reason=HOLD_REASON[lang], today=first)
             if plan.story == "hold_resume":
-                project, _ = resume_project(project=project, today=self.day(plan.events[1]))
+                resumed = self.day(plan.events[1])
+                self.at(resumed, 9)
+                project, _ = resume_project(project=project, today=resumed)
         elif plan.story == "completed":
             project, _ = complete_project(project=project, actual_end=first, today=first)
         elif plan.story == "cancelled":
@@ -291,20 +339,37 @@ class _Builder:
         story.project = project
         story.run_until(self.today)
         story.advance_actions(self.today + DAY)
+        self.at(self.day(-1), 16)  # this week's appointments were made yesterday
         if plan.showcase:
             story.showcase_member_visits(self.users[plan.showcase])
         elif project.status == "active":
             story.schedule_next(rng.random() < 0.6)
 
     def survey_answers(self) -> None:
-        """Most customers answer the survey sent after the closing visit; one is unhappy
-        (a detractor: the manager gets an action and a notification), one never answers."""
+        """Customers open the survey a day or more after it was sent and most answer a
+        few days later; some open it and never answer, some never open it (once past
+        the policy's expiry those are expired), and a survey sent in the last days may
+        simply not be answered yet; those still unanswered after the policy's reminder
+        days are reminded once. The first answer to a closing visit's survey is
+        unhappy (a detractor: the manager gets an action and a notification)."""
         rng = random.Random(f"{SEED}:surveys")
-        invitations = SurveyInvitation.objects.filter(responded_at__isnull=True).order_by("pk")
-        for index, invitation in enumerate(invitations):
-            if index % 3 == 2:
-                continue  # no answer: the response rate is not 100%
-            unhappy = index == 1
+        unhappy_given = False
+        invitations = SurveyInvitation.objects.filter(responded_at__isnull=True).order_by(
+            "sent_at", "pk"
+        )
+        for invitation in invitations.select_related("visit"):
+            sent = timezone.localtime(invitation.sent_at)
+            fate = rng.choices(("answered", "opened", "ignored"), (70, 12, 18))[0]
+            opened = sent.date() + rng.randint(0, 3) * DAY
+            answered = opened + rng.randint(0, 4) * DAY
+            if fate == "ignored" or opened > self.today:
+                continue
+            self.at(opened, rng.choice((8, 12, 20)), rng.randint(0, 59))
+            record_opened(invitation=invitation)
+            if fate == "opened" or answered > self.today:
+                continue
+            unhappy = not unhappy_given and invitation.visit.phase == "closing"
+            unhappy_given |= unhappy
             answers = {
                 "overall": 2 if unhappy else rng.choice((4, 5, 5)),
                 "quality": 3 if unhappy else rng.choice((4, 5)),
@@ -317,7 +382,21 @@ class _Builder:
                 else "系统运行稳定，团队响应及时。",
                 "suggestions": "希望尽快安排性能优化。" if unhappy else "希望增加移动端报表。",
             }
+            # Answered the same evening it was opened, or on a later day.
+            self.at(answered, 21 if answered == opened else 10, rng.randint(0, 59))
             submit_survey_response(invitation=invitation, answers=answers, language="zh-hans")
+        # The nightly job reminds whoever has not answered after the policy's reminder
+        # days: run on each such day, in order, as it would have run then.
+        reminder_days = {
+            timezone.localdate(sent) + days * DAY
+            for sent, days in SurveyInvitation.objects.filter(responded_at__isnull=True)
+            .exclude(sent_at=None)
+            .values_list("sent_at", "reminder_days")
+        }
+        for day in sorted(reminder_days):
+            if day <= self.today:
+                self.at(day, 8)
+                send_survey_reminders(today=day)
 
     def evaluation_showcase(self) -> None:
         """Section six of the policy at work: a quarterly review with its meeting,
@@ -325,6 +404,9 @@ class _Builder:
         quality, pm1, pm2 = self.users["quality"], self.users["pm1"], self.users["pm2"]
         members = [self.users["member1"], self.users["member2"]]
         quarter_end = self.day(-1)
+        # This morning the quality manager reviews the quarter that ended yesterday
+        # and files the minutes of the summary meeting held two days ago with it.
+        self.at(self.today, 9)
         review = create_review(
             title="季度回访效果评估 / Quarterly follow-up review",
             period_start=quarter_end - datetime.timedelta(days=90),
@@ -344,25 +426,30 @@ class _Builder:
         )
         version = self.policy.versions.filter(status="published").order_by("-number").first()
         if version is not None:
-            for user in (quality, pm1, members[0]):
+            for days, user in zip((-345, -343, -330), (quality, pm1, members[0]), strict=True):
+                self.at(self.day(days), 16)
                 acknowledge_policy(user=user, version=version)
+        self.at(self.day(-29), 10)  # entered the morning after the session
         create_training_session(
             date=self.day(-30),
             topic="回访制度培训 / Follow-up policy training",
             trainer=quality,
             scores={pm1: 92, pm2: 85, members[0]: 88, members[1]: 76},
         )
+        self.at(self.day(-75), 15)
         answered = create_suggestion(
             policy=self.policy,
             author=members[0],
             text="电话回访后希望能直接生成回访记录草稿。",
         )
+        self.at(self.day(-68), 11)
         answer_suggestion(
             suggestion=answered,
             status="adopted",
             response="已采纳，将在下一版制度中说明。",
             answered_by=quality,
         )
+        self.at(self.day(-12), 17)
         create_suggestion(
             policy=self.policy,
             author=pm2,
@@ -375,27 +462,32 @@ class _Builder:
         project = Project.objects.get(code=ACTION_SHOWCASE)
         manager, member = project.manager, self.users["member2"]
         lang = "zh"
-        meeting = [
-            mark_action_done(
-                action=create_action(
-                    project=project,
-                    description=description,
-                    owner=member,
-                    due_date=self.day(-3),
-                    created_by=manager,
-                    origin="meeting",
-                ),
-                note=DONE_NOTE[lang],
-                done_on=self.day(-3),
+        # Raised at a meeting two weeks ago and done three days ago (one step each).
+        self.at(self.day(-17), 10)
+        raised_at_meeting = [
+            create_action(
+                project=project,
+                description=description,
+                owner=member,
+                due_date=self.day(-3),
+                created_by=manager,
+                origin="meeting",
             )
             for description in MEETING_ACTIONS
         ]
+        self.at(self.day(-3), 17)
+        meeting = [
+            mark_action_done(action=action, note=DONE_NOTE[lang], done_on=self.day(-3))
+            for action in raised_at_meeting
+        ]
+        self.at(self.day(-6), 9)
         visit = create_adhoc_visit(project=project, due_date=self.day(-1), owner=member)
         schedule_visit(visit=visit, scheduled_at=_at(self.day(-1), 15), form="online")
         problems = [
             {"category": category, "severity": severity, "description": description}
             for category, severity, description in SHOWCASE_PROBLEMS
         ]
+        self.at(self.day(-1), 17)
         record = save_visit_record(
             visit=visit,
             recorded_by=member,
@@ -427,8 +519,13 @@ class _Builder:
                 },
             ],
         )
+        self.at(self.day(-1), 18)
         submit_visit_record(record=record, submitted_by=member, completed_on=self.day(-1))
         raised = list(record.actions.order_by("pk"))
+        # The manager asks the customer about it straight away: a survey still open.
+        self.at(self.day(-1), 19)
+        invite_contacts(visit=visit, contacts=list(visit.contacts.all()), invited_by=manager)
+        self.at(self.today, 9)
         mark_action_done(action=raised[0], note=DONE_NOTE[lang], done_on=self.today)
         update_action_progress(action=raised[1], note=PROGRESS_NOTE[lang])
 
@@ -449,6 +546,8 @@ class _Story:
         self.b, self.plan, self.project, self.team = builder, plan, project, team
         self.contacts, self.lang, self.rng = contacts, lang, rng
         self.forced = {(phase, sequence): outcome for phase, sequence, outcome in plan.forced}
+        # Its own generator: who is surveyed leaves the rest of the story as it was.
+        self.survey_rng = random.Random(f"{SEED}:{plan.code}:surveys")
 
     def run_until(self, until: datetime.date) -> None:
         """Settle every open visit due before ``until``: done (some late), missed, or
@@ -463,6 +562,8 @@ class _Story:
             if recent and (self.plan.showcase or self.rng.random() < 0.5):
                 continue
             if forced == "missed" or (not forced and not recent and self.rng.random() < 0.06):
+                # The nightly sweep marks it once the policy's grace days have passed.
+                self.b.at(visit.due_date + (self.b.grace_days + 1) * DAY, 2)
                 mark_visit_missed(visit=visit)
                 continue
             late = forced == "late" or (not forced and self.rng.random() < 0.18)
@@ -478,9 +579,11 @@ class _Story:
         self.advance_actions(on)
         owner = rng.choice(self.team[1:]) if rng.random() < 0.45 else self.team[0]
         others = [person for person in self.team if person != owner]
+        hour = rng.choice((9, 10, 14, 15))
+        self.b.at(on - 3 * DAY, 11)  # the appointment is made a few days ahead
         schedule_visit(
             visit=visit,
-            scheduled_at=_at(on, rng.choice((9, 10, 14, 15))),
+            scheduled_at=_at(on, hour),
             form=rng.choices(("face_to_face", "phone", "online", "email"), (5, 3, 3, 1))[0],
             owner=owner,
             contacts=self.contacts[: rng.randint(1, len(self.contacts))],
@@ -495,15 +598,20 @@ class _Story:
             on=on,
             respondent=self.contacts[0],
         )
+        verifications = self.verdicts(on)
+        self.b.at(on, hour + 2)  # written up after the visit, submitted an hour later
         record = save_visit_record(
-            visit=visit,
-            recorded_by=owner,
-            verifications=self.verdicts(on),
-            **content,
+            visit=visit, recorded_by=owner, verifications=verifications, **content
         )
+        self.b.at(on, hour + 3)
         record = submit_visit_record(record=record, submitted_by=owner, completed_on=on)
         for action in record.actions.all():
             self.b.raised_on[action.pk] = on
+        # Closing visits invite the customer by themselves (the policy's survey phase);
+        # after some ongoing visits the manager asks the main contact too, next morning.
+        if visit.phase == "ongoing" and self.survey_rng.random() < ONGOING_SURVEY_SHARE:
+            self.b.at(on + DAY, 9, 30)
+            invite_contacts(visit=visit, contacts=self.contacts[:1], invited_by=self.team[0])
 
     def advance_actions(self, before: datetime.date) -> None:
         """Between visits, owners work on their actions: some get done, some start."""
@@ -517,8 +625,12 @@ class _Story:
             roll = self.rng.random()
             if roll < 0.5:
                 done_on = started + self.rng.randint(1, (last - started).days) * DAY
+                self.b.at(done_on, 17)
                 mark_action_done(action=action, note=DONE_NOTE[self.lang], done_on=done_on)
             elif roll < 0.8 and action.status != ActionStatus.IN_PROGRESS:
+                # Work starts the day after the action was raised (a later "done" is
+                # never before it: done_on is drawn from the day after on).
+                self.b.at(started + DAY, 10)
                 update_action_progress(action=action, note=PROGRESS_NOTE[self.lang])
 
     def verdicts(self, on: datetime.date) -> list[dict[str, Any]]:
