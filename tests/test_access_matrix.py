@@ -157,7 +157,7 @@ RULES: dict[str, Rule] = {
     "logout": Rule("logged_out", POST),
     "set_language": Rule("public_redirect", BOTH),
     "healthz": Rule("public"),
-    "favicon": Rule("public_redirect", BOTH),
+    "favicon": Rule("public_redirect"),
     "projects:list": Rule("signed_in"),
     "projects:create": Rule("create_project", BOTH),
     "projects:detail": Rule("project_visible", kwargs=_pk("project")),

@@ -29,7 +29,7 @@ urlpatterns = [
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path(
         "favicon.ico",
-        RedirectView.as_view(url=static("huifang/favicon.svg")),
+        RedirectView.as_view(url=static("huifang/favicon.svg"), http_method_names=["get", "head"]),
         name="favicon",
     ),
     path("projects/", include("huifang.projects.urls")),

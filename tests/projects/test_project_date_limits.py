@@ -85,6 +85,7 @@ def test_api_patch_refuses_a_date_beyond_the_horizon(
         f"/api/v1/projects/{project.pk}",
         {"planned_end": "2036-12-03"},
         content_type="application/json",
+        HTTP_IF_MATCH="*",
     )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("planned_end: Enter a date between")
