@@ -27,14 +27,18 @@ from huifang.visits.forms import (
 )
 from huifang.visits.models import (
     Feedback,
-    FeedbackSource,
     Problem,
     ScheduleStatus,
     Visit,
     VisitForm,
     VisitRecord,
 )
-from huifang.visits.record_page import checklist_items
+from huifang.visits.record_page import (
+    action_rows,
+    checklist_items,
+    feedback_initial,
+    problem_rows,
+)
 from huifang.visits.recording import amend_visit_record
 
 if TYPE_CHECKING:
@@ -161,43 +165,16 @@ def _row_forms(
     record: VisitRecord, data: QueryDict | None
 ) -> tuple[BaseFormSet[Any], FeedbackForm, BaseFormSet[Any]]:
     project = record.visit.project
-    feedback: Feedback | None = record.feedback.filter(source=FeedbackSource.VISIT).first()
-    feedback_initial: dict[str, Any] = {}
-    if feedback is not None:
-        names = [name for name in FeedbackForm.base_fields if name != "respondent"]
-        feedback_initial = {name: getattr(feedback, name) for name in names}
-        feedback_initial["respondent"] = feedback.respondent_id
-    problems = AmendProblemFormSet(
-        data,
-        prefix="problems",
-        initial=[
-            {
-                "id": problem.pk,
-                "category": problem.category,
-                "severity": problem.severity,
-                "raised_by": problem.raised_by,
-                "description": problem.description,
-                "status": problem.status,
-                "resolution": problem.resolution,
-            }
-            for problem in record.problems.order_by("pk")
-        ],
-    )
+    problems = AmendProblemFormSet(data, prefix="problems", initial=problem_rows(record))
     actions = AmendActionFormSet(
         data,
         prefix="actions",
-        initial=[
-            {
-                "id": action.pk,
-                "description": action.description,
-                "owner": action.owner_id,
-                "due_date": action.due_date,
-            }
-            for action in record.actions.order_by("pk")
-        ],
+        initial=action_rows(record),
         form_kwargs={"project": project},
     )
-    feedback_form = FeedbackForm(data, prefix="feedback", initial=feedback_initial, project=project)
+    feedback_form = FeedbackForm(
+        data, prefix="feedback", initial=feedback_initial(record), project=project
+    )
     return problems, feedback_form, actions
 
 

@@ -169,8 +169,6 @@ def _initial(visit: Visit, record: VisitRecord | None) -> dict[str, Any]:
             "feedback": {},
             "verdicts": {},
         }
-    feedback: Feedback | None = record.feedback.filter(source=FeedbackSource.VISIT).first()
-    feedback_fields = [name for name in FeedbackForm.base_fields if name != "respondent"]
     return {
         "record": {
             "revision": record.revision,
@@ -185,35 +183,9 @@ def _initial(visit: Visit, record: VisitRecord | None) -> dict[str, Any]:
             "contacts": [contact.pk for contact in record.contacts.all()],
             "participants": [person.pk for person in record.participants.all()],
         },
-        "problems": [
-            {
-                "id": problem.pk,
-                "category": problem.category,
-                "severity": problem.severity,
-                "raised_by": problem.raised_by,
-                "description": problem.description,
-                "status": problem.status,
-                "resolution": problem.resolution,
-            }
-            for problem in record.problems.order_by("pk")
-        ],
-        "actions": [
-            {
-                "id": action.pk,
-                "description": action.description,
-                "owner": action.owner_id,
-                "due_date": action.due_date,
-            }
-            for action in record.actions.order_by("pk")
-        ],
-        "feedback": (
-            {
-                **{name: getattr(feedback, name) for name in feedback_fields},
-                "respondent": feedback.respondent_id,
-            }
-            if feedback
-            else {}
-        ),
+        "problems": problem_rows(record),
+        "actions": action_rows(record),
+        "feedback": feedback_initial(record),
         "verdicts": {
             row.action_id: {
                 "result": row.result,
@@ -222,6 +194,47 @@ def _initial(visit: Visit, record: VisitRecord | None) -> dict[str, Any]:
             }
             for row in record.verifications.all()
         },
+    }
+
+
+def problem_rows(record: VisitRecord) -> list[dict[str, Any]]:
+    """The initial rows of the record's problems (the draft form and the amendment)."""
+    return [
+        {
+            "id": problem.pk,
+            "category": problem.category,
+            "severity": problem.severity,
+            "raised_by": problem.raised_by,
+            "description": problem.description,
+            "status": problem.status,
+            "resolution": problem.resolution,
+        }
+        for problem in record.problems.order_by("pk")
+    ]
+
+
+def action_rows(record: VisitRecord) -> list[dict[str, Any]]:
+    """The initial rows of the actions the record raised."""
+    return [
+        {
+            "id": action.pk,
+            "description": action.description,
+            "owner": action.owner_id,
+            "due_date": action.due_date,
+        }
+        for action in record.actions.order_by("pk")
+    ]
+
+
+def feedback_initial(record: VisitRecord) -> dict[str, Any]:
+    """The initial values of the feedback given at the visit ({} without one)."""
+    feedback: Feedback | None = record.feedback.filter(source=FeedbackSource.VISIT).first()
+    if feedback is None:
+        return {}
+    names = [name for name in FeedbackForm.base_fields if name != "respondent"]
+    return {
+        **{name: getattr(feedback, name) for name in names},
+        "respondent": feedback.respondent_id,
     }
 
 
