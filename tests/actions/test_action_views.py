@@ -271,7 +271,7 @@ def test_action_detail_shows_its_origin_visit(
     record = _record(project, colleague)
     action = _action(project, colleague, record=record)
     response = client_for(owner).get(f"/actions/{action.pk}/")
-    assert texts(response.content, "action-origin") == ["Visit · Kickoff · 2026-03-09"]
+    assert texts(response.content, "action-origin") == ["Visit · Kickoff · 9 Mar 2026"]
     assert texts(response.content, "verification-row") == []
 
 
@@ -409,7 +409,7 @@ def test_action_detail_lists_verifications_in_a_bounded_number_of_queries(
     assert _queries(client, f"/actions/{action.pk}/") == one
     content = client.get(f"/actions/{action.pk}/").content
     assert [row.split(" ", 3)[3] for row in texts(content, "verification-row")] == [
-        "Ongoing #1 · 2026-04-09 Not yet verifiable — owner",
-        "Ongoing #2 · 2026-05-09 Not yet verifiable Check 2 owner",
-        "Ongoing #3 · 2026-06-09 Not yet verifiable Check 3 owner",
+        "Ongoing #1 · 9 Apr 2026 Not yet verifiable — owner",
+        "Ongoing #2 · 9 May 2026 Not yet verifiable Check 2 owner",
+        "Ongoing #3 · 9 Jun 2026 Not yet verifiable Check 3 owner",
     ]
