@@ -31,7 +31,7 @@ def test_reminder_appears_under_bell_and_mark_read_clears_it(
     page.get_by_test_id("notification-bell").click()
     page.wait_for_url("**/notifications/")
     row = page.get_by_test_id("notification")
-    assert row.locator("a").first.inner_text() == "Visit due on 2026-03-09: P-001 ERP rollout"
+    assert row.locator("a").first.inner_text() == "Visit due on 9 Mar 2026: P-001 ERP rollout"
     row.get_by_role("button", name="Mark read").click()
     page.get_by_test_id("notification").get_by_text("Read", exact=True).wait_for()
     page.reload()
