@@ -60,7 +60,9 @@ class OverdueRow:
 
 
 def management_home(*, user: AnyUser, today: datetime.date) -> dict[str, Any]:
-    parts = (today, get_language(), timezone.get_current_timezone_name())
+    # The scope is in the key although only those who see every project open the page:
+    # a cached value must never outlive the rule that let its reader see it.
+    parts = (metrics.scope_key(user), today, get_language(), timezone.get_current_timezone_name())
     return dataversion.cached(
         "insights.management", parts, lambda: _management_home(user=user, today=today)
     )
@@ -140,6 +142,9 @@ def _target_rows(
     ]
 
 
+MANAGER_NAMES = ("project__manager__display_name", "project__manager__username")
+
+
 def _overdue_rows(visits: Any, actions: Any, field: str) -> list[OverdueRow]:
     """Overdue visits and actions counted per ``field`` of their project (its
     department or its manager), most first."""
@@ -159,9 +164,6 @@ def _overdue_rows(visits: Any, actions: Any, field: str) -> list[OverdueRow]:
         for key, entry in counts.items()
     ]
     return sorted(result, key=lambda row: (-(row.visits + row.actions), row.label))
-
-
-MANAGER_NAMES = ("project__manager__display_name", "project__manager__username")
 
 
 def _label(field: str, row: dict[str, Any]) -> str:
