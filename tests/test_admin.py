@@ -178,7 +178,6 @@ def build_world(n: int) -> dict[type[Model], Model]:
                 "problem_index": 0,
             }
         ],
-        verifications=[],
     )
     submit_visit_record(record=draft, submitted_by=member, completed_on=first_visit.due_date)
     record = amend_visit_record(

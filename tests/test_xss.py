@@ -125,7 +125,6 @@ def _fill(payload: str, policy: Policy, owner: User, colleague: User) -> dict[st
                 "problem_index": 0,
             }
         ],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=colleague)
     # A draft on the next visit: its record page shows the text inside <textarea>s.
@@ -137,7 +136,6 @@ def _fill(payload: str, policy: Policy, owner: User, colleague: User) -> dict[st
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     action = ImprovementAction.objects.get(project=project)
     notification = notify(

@@ -48,7 +48,6 @@ def _record(visit: Visit, user: User) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 

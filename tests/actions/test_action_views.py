@@ -65,7 +65,6 @@ def _record(project: Project, user: User) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 
@@ -385,7 +384,6 @@ def _record_of(project: Project, sequence: int, user: User) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 

@@ -60,7 +60,6 @@ def _submit_kickoff(project: Project, user: User) -> None:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=user, completed_on=datetime.date(2026, 3, 9))
 

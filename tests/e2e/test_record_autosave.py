@@ -104,7 +104,6 @@ def test_stale_autosave_leaves_the_other_draft_and_says_so(
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
     page.fill("#id_record-summary", "The member's text")

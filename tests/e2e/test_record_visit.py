@@ -54,7 +54,6 @@ def running(policy: Policy) -> tuple[Project, User, User, ImprovementAction]:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=member, completed_on=kickoff.due_date)
     action = create_action(

@@ -81,7 +81,6 @@ def test_a_draft_of_an_early_visit_opens_without_asking(project: Project, collea
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
     response = _client(colleague).get(_url(visit))

@@ -326,7 +326,6 @@ def test_record_form_save_after_conflict_replaces_deliberately(
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
     response = _client(colleague).post(
@@ -521,7 +520,6 @@ def _earlier_action(project: Project, owner: User, colleague: User) -> Improveme
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(
         record=record, submitted_by=colleague, completed_on=datetime.date(2026, 3, 8)
