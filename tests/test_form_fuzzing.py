@@ -21,9 +21,9 @@ past the other fields' checks to the code that writes. Spreadsheet imports get t
 own run (preview, then import: all rows or none). The bugs the fuzzing found have
 their own tests at the end.
 
-Every example runs in a savepoint of the access matrix's world (tests/test_admin.
-build_world) that is rolled back afterwards, so each one meets the same world; the
-examples are derandomized, so every run (and CI) tries the same inputs.
+Every example runs in a savepoint of the access matrix's world (tests/world.py) that
+is rolled back afterwards, so each one meets the same world; the examples are
+derandomized, so every run (and CI) tries the same inputs.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ from huifang.projects.services import put_project_on_hold
 from huifang.surveys.models import SurveyInvitation
 from huifang.transfer.importers import COLUMNS
 from huifang.visits.models import Visit
+from tests.access_rules import EXPECTED, MOVED, OK, RULES, url_names
 from tests.factories import ContactFactory
-from tests.test_access_matrix import EXPECTED, MOVED, OK, RULES, World, url_names
-from tests.test_access_matrix import world as world  # the module-scoped world fixture
+from tests.world import World
+from tests.world import world as world  # the module-scoped world fixture
 
 pytestmark = pytest.mark.django_db
 
