@@ -40,7 +40,7 @@ from huifang.surveys.models import QuestionKind
 from huifang.surveys.services import invite_contacts, submit_survey_response
 from huifang.visits.models import Attachment, Visit
 from huifang.visits.recording import save_visit_record, submit_visit_record
-from tests.customers.test_customer_views import contact_row, management
+from tests.pages import contact_row, management
 
 PAYLOADS = [
     "<script>alert(1)</script>",
