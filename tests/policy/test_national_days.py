@@ -27,7 +27,7 @@ from huifang.projects.services import create_project
 from huifang.visits.lifecycle import schedule_visit
 from huifang.visits.models import Visit
 from tests.factories import CustomerFactory
-from tests.visits.planning import count_queries, publish_weekends_policy
+from tests.visits.planned_projects import count_queries, publish_weekends_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from huifang.visits.services import (
     plan_project_visits,
     plan_projects,
 )
-from tests.visits.planning import (
+from tests.visits.planned_projects import (
     DAY,
     TODAY,
     D,
