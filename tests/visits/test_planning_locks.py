@@ -21,7 +21,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.visits.services import plan_all_projects
-from tests.visits.test_planning_batch import TODAY, make_projects
+from tests.visits.planned_projects import TODAY, make_projects
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL row locks"),
