@@ -87,8 +87,8 @@ from huifang.visits.models import (
     Visit,
     VisitRecord,
 )
+from huifang.visits.planning import plan_project_visits
 from huifang.visits.recording import amend_visit_record, save_visit_record, submit_visit_record
-from huifang.visits.services import plan_project_visits
 from tests.factories import ContactFactory, CustomerFactory, UserFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
