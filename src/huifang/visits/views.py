@@ -1,4 +1,4 @@
-"""Visit pages: the list, a visit's page, planning it (schedule, ad-hoc, cancel,
+"""Visit pages: the list, a visit's page, planning it (booking, ad-hoc, cancel,
 reassign), recording it, amending the record, and its attachments.
 
 Every view loads the visit through ``visible_to(user)`` (outsiders get 404) and asks
@@ -6,10 +6,11 @@ Every view loads the visit through ``visible_to(user)`` (outsiders get 404) and 
 services in :mod:`huifang.visits.lifecycle`, :mod:`huifang.visits.recording` and
 :mod:`huifang.visits.attachments`.
 
-Who may schedule: the project's managers (``can_manage_project``) and, for their own
-visit, the visit's owner, who may fix the appointment (time, form, contacts,
-participants) but not hand the visit to someone else. Cancelling, reassigning and
-adding ad-hoc visits stay with the managers: they change the plan itself.
+Who may book a visit (the "Schedule" page): the project's managers
+(``can_manage_project``) and, for their own visit, the visit's owner, who may fix the
+appointment (time, form, contacts, participants) but not hand the visit to someone else.
+Cancelling, reassigning and adding ad-hoc visits stay with the managers: they change the
+plan itself.
 """
 
 from __future__ import annotations
@@ -38,16 +39,16 @@ from huifang.visits.attachments import add_attachment, delete_attachment
 from huifang.visits.forms import (
     AdhocVisitForm,
     AttachmentForm,
+    BookingForm,
     CancelForm,
     ReassignForm,
-    ScheduleForm,
     VisitFilterForm,
 )
 from huifang.visits.lifecycle import (
+    book_visit,
     cancel_visit,
     create_adhoc_visit,
     reassign_visit,
-    schedule_visit,
     visit_version,
 )
 from huifang.visits.models import (
@@ -191,7 +192,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Planning ---------------------------------------------------------------------------
 
 
-def _schedule_form(visit: Visit, data: Any, *, may_reassign: bool, version: str) -> ScheduleForm:
+def _booking_form(visit: Visit, data: Any, *, may_reassign: bool, version: str) -> BookingForm:
     initial = {
         "scheduled_at": visit.scheduled_at and timezone.localtime(visit.scheduled_at),
         "form": visit.form,
@@ -199,26 +200,26 @@ def _schedule_form(visit: Visit, data: Any, *, may_reassign: bool, version: str)
         "participants": list(visit.participants.all()),
         "owner": visit.owner,
     }
-    return ScheduleForm(
+    return BookingForm(
         data, initial=initial, visit=visit, may_reassign=may_reassign, version=version
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+def book(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     visit = _get_visit(request, pk)
     access.require(may_schedule(user, visit))
     may_reassign = access.can_manage_project(user, visit.project)
-    form = _schedule_form(
+    form = _booking_form(
         visit, request.POST or None, may_reassign=may_reassign, version=visit_version(visit)
     )
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            schedule_visit(
+            book_visit(
                 visit=visit,
                 scheduled_at=data["scheduled_at"],
                 form=data["form"],
@@ -229,7 +230,7 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except EditConflict:
             visit = _get_visit(request, pk)
-            current = _schedule_form(visit, None, may_reassign=may_reassign, version="")
+            current = _booking_form(visit, None, may_reassign=may_reassign, version="")
             form.show_conflict(version=visit_version(visit), current=current)
             status = 409
         except DomainError as error:
