@@ -34,7 +34,7 @@ from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
 from huifang.projects.models import Project
 from huifang.surveys.models import SurveyInvitation
-from huifang.visits import amend_page, record_page
+from huifang.visits import views_amend, views_record
 from huifang.visits.attachments import add_attachment, delete_attachment
 from huifang.visits.forms import (
     AdhocVisitForm,
@@ -168,8 +168,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "contacts": list(visit.contacts.all()),
         "participants": list(visit.participants.all()),
-        "amendments": amend_page.amendment_rows(record) if record else [],
-        "checklist": amend_page.checklist_rows(visit, record) if record else [],
+        "amendments": views_amend.amendment_rows(record) if record else [],
+        "checklist": views_amend.checklist_rows(visit, record) if record else [],
         "is_open": visit.status in OPEN_VISIT_STATUSES,
         # Before its window opens a visit offers "schedule"; recording it is "record now".
         "not_yet_open": today < visit.window_start,
@@ -183,7 +183,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("contact", "visit")
             .order_by("-sent_at", "-pk")
         ),
-        **record_page.attachment_context(request, visit, record),
+        **views_record.attachment_context(request, visit, record),
         "audit_history": merged_history(visit, record),
     }
     return render(request, "visits/visit_detail.html", context)
@@ -341,12 +341,12 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
     autosave = request.method == "POST" and request.POST.get("intent") == "autosave"
     if record is not None and record.is_submitted:
         if autosave:
-            return record_page.refuse_autosave(_("This record is submitted and read-only."))
+            return views_record.refuse_autosave(_("This record is submitted and read-only."))
         messages.info(request, _("This record is submitted and read-only."))
         return redirect("visits:detail", pk=visit.pk)
     if visit.status == VisitStatus.CANCELLED:
         if autosave:
-            return record_page.refuse_autosave(_("A cancelled visit cannot be recorded."))
+            return views_record.refuse_autosave(_("A cancelled visit cannot be recorded."))
         messages.error(request, _("A cancelled visit cannot be recorded."))
         return redirect("visits:detail", pk=visit.pk)
     if (
@@ -363,7 +363,7 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
             "may_schedule": may_schedule(user, visit),
         }
         return render(request, "visits/record_early.html", context)
-    return record_page.handle_record_form(request, user, visit, record)
+    return views_record.handle_record_form(request, user, visit, record)
 
 
 @login_required
@@ -375,7 +375,7 @@ def amend_record(request: HttpRequest, pk: int) -> HttpResponse:
     record = VisitRecord.objects.filter(visit=visit).first()
     if record is None or not record.is_submitted:
         raise Http404
-    return amend_page.handle_amendment_form(request, user, visit, record)
+    return views_amend.handle_amendment_form(request, user, visit, record)
 
 
 # --- Attachments ------------------------------------------------------------------------
@@ -388,7 +388,7 @@ def _attachments_response(
     what the user typed); without script the browser goes back to the page."""
     if request.htmx:  # type: ignore[attr-defined]
         record = VisitRecord.objects.filter(visit=visit).first()
-        context = record_page.attachment_context(request, visit, record)
+        context = views_record.attachment_context(request, visit, record)
         context["back"] = request.POST.get("back", "detail")
         if form is not None:
             context["attachment_form"] = form
