@@ -301,13 +301,6 @@ def _safe_divide(numerator: str, denominator: str) -> Any:
 # --- Feedback summary and project report -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FeedbackGroup:
-    key: str
-    label: str
-    rows: list[Feedback]
-
-
 def feedback_texts(
     *, user: AnyUser, date_from: datetime.date, date_to: datetime.date
 ) -> QuerySet[Feedback]:
