@@ -343,7 +343,7 @@ class _Builder:
         if plan.showcase:
             story.showcase_member_visits(self.users[plan.showcase])
         elif project.status == "active":
-            story.schedule_next(rng.random() < 0.6)
+            story.book_next(rng.random() < 0.6)
 
     def survey_answers(self) -> None:
         """Customers open the survey a day or more after it was sent and most answer a
@@ -658,7 +658,7 @@ class _Story:
                 verdicts.append(verdict)
         return verdicts
 
-    def schedule_next(self, wanted: bool, owner: User | None = None) -> Visit | None:
+    def book_next(self, wanted: bool, owner: User | None = None) -> Visit | None:
         """Make an appointment for the next visit falling due within two weeks."""
         today = self.b.today
         visit = (
@@ -698,7 +698,7 @@ class _Story:
         book_visit(
             visit=overdue, scheduled_at=_at(overdue.due_date, 10), form="face_to_face", owner=member
         )
-        if self.schedule_next(True, owner=member) is None:
+        if self.book_next(True, owner=member) is None:
             soon = create_adhoc_visit(project=self.project, due_date=today + 6 * DAY, owner=member)
             book_visit(visit=soon, scheduled_at=_at(soon.due_date, 10), form="phone")
 
