@@ -29,7 +29,7 @@ from huifang.policy.services import create_policy_draft
 from huifang.projects.models import Membership, Project
 from huifang.projects.services import create_project
 from huifang.visits.models import Attachment, Visit, VisitRecord
-from huifang.visits.services import plan_project_visits
+from huifang.visits.planning import plan_project_visits
 from tests.factories import ContactFactory, UserFactory
 from tests.world import PLAN_DAY, PNG, build_world
 

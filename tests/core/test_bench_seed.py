@@ -19,7 +19,7 @@ from huifang.core.models import Role, User
 from huifang.customers.models import Customer
 from huifang.projects.models import Project
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
-from huifang.visits.services import plan_all_projects
+from huifang.visits.planning import plan_all_projects
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 6, 15)

@@ -24,7 +24,7 @@ from huifang.policy.models import NationalYear, NationalYearSource, Policy
 from huifang.policy.national_days import load_national_year
 from huifang.projects.models import Project
 from huifang.projects.services import create_project
-from huifang.visits.lifecycle import schedule_visit
+from huifang.visits.lifecycle import book_visit
 from huifang.visits.models import Visit
 from tests.factories import CustomerFactory
 from tests.visits.planned_projects import count_queries, publish_weekends_policy
@@ -86,7 +86,7 @@ def test_loading_the_notice_moves_planned_visits_and_keeps_fixed_ones(
     free = kickoff_on(policy, owner, code="FREE", start="2027-02-13")
     fixed = kickoff_on(policy, owner, code="FIXED", start="2027-02-13")
     assert kickoff(free).due_date == D("2027-02-19")
-    schedule_visit(
+    book_visit(
         visit=kickoff(fixed),
         scheduled_at=datetime.datetime(2027, 2, 18, 10, tzinfo=datetime.UTC),
         form="phone",

@@ -22,7 +22,7 @@ from huifang.projects.services import (
     resume_project,
 )
 from huifang.visits.models import Visit, VisitStatus
-from huifang.visits.services import (
+from huifang.visits.planning import (
     PlanResult,
     plan_all_projects,
     plan_project_visits,

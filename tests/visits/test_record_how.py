@@ -18,7 +18,7 @@ from huifang.api.tokens import create_api_token
 from huifang.core.models import User
 from huifang.customers.models import Contact
 from huifang.projects.models import Project
-from huifang.visits.lifecycle import schedule_visit
+from huifang.visits.lifecycle import book_visit
 from huifang.visits.models import Visit, VisitRecord
 from huifang.visits.recording import submit_visit_record
 from tests.factories import ContactFactory, CustomerFactory
@@ -39,7 +39,7 @@ def wang(project: Project) -> Contact:
 
 def _scheduled(project: Project, wang: Contact, colleague: User) -> Visit:
     visit = kickoff_of(project)
-    return schedule_visit(
+    return book_visit(
         visit=visit,
         scheduled_at=datetime.datetime(2026, 4, 20, 9, 0, tzinfo=SHANGHAI),
         form="phone",
