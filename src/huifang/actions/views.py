@@ -20,6 +20,7 @@ from huifang.actions import queries, services
 from huifang.actions.forms import ActionDoneForm, ActionFilterForm, ActionProgressForm
 from huifang.actions.models import OPEN_ACTION_STATUSES, ImprovementAction
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
@@ -157,4 +158,4 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _status_of(error: DomainError) -> int:
-    return 409 if error.code == "conflict" else 200
+    return 409 if isinstance(error, EditConflict) else 200

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
@@ -99,25 +99,26 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
         try:
-            customer = services.update_customer(
-                customer=customer,
-                contacts=contacts.rows(),
-                removed=contacts.removed(),
-                expected_version=form.expected_version,
-                **form.field_values(),
-            )
-        except EditConflict:
-            current = _get_customer(request, pk)
-            form.show_conflict(
-                version=services.customer_version(current),
-                current=CustomerEditForm(instance=current),
-            )
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: _get_customer(request, pk),
+                version=services.customer_version,
+                current=lambda now: CustomerEditForm(instance=now),
+            ) as conflict:
+                customer = services.update_customer(
+                    customer=customer,
+                    contacts=contacts.rows(),
+                    removed=contacts.removed(),
+                    expected_version=form.expected_version,
+                    **form.field_values(),
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
-            return redirect("customers:detail", pk=customer.pk)
+            if not conflict:
+                messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+            status = conflict.status
     return render(
         request,
         "customers/customer_form.html",

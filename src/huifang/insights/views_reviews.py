@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.insights import exports, services
 from huifang.insights.forms import (
@@ -97,21 +97,21 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         access.require(can_manage)
         if text_form.is_valid():
-            try:
+            with conflict_shown(
+                text_form,
+                lambda: _review(request, pk),
+                version=services.review_version,
+                current=_text_form,
+            ) as conflict:
                 services.update_review(
                     review=review,
                     expected_version=text_form.expected_version,
                     **text_form.field_values(),
                 )
-            except EditConflict:
-                review = _review(request, pk)
-                text_form.show_conflict(
-                    version=services.review_version(review), current=_text_form(review)
-                )
-                status = 409
-            else:
+            if not conflict:
                 messages.success(request, _("Findings and decisions saved."))
                 return redirect("insights:review", pk=review.pk)
+            review, status = conflict.row, conflict.status
     return _render_review(
         request, review, text_form=text_form, can_manage=can_manage, status=status
     )

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.core import access, dataversion
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
@@ -218,25 +218,30 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            schedule_visit(
-                visit=visit,
-                scheduled_at=data["scheduled_at"],
-                form=data["form"],
-                owner=data["owner"] if may_reassign else None,
-                contacts=data["contacts"],
-                participants=data["participants"],
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            visit = _get_visit(request, pk)
-            current = _schedule_form(visit, None, may_reassign=may_reassign, version="")
-            form.show_conflict(version=visit_version(visit), current=current)
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: _get_visit(request, pk),
+                version=visit_version,
+                current=lambda now: _schedule_form(
+                    now, None, may_reassign=may_reassign, version=""
+                ),
+            ) as conflict:
+                schedule_visit(
+                    visit=visit,
+                    scheduled_at=data["scheduled_at"],
+                    form=data["form"],
+                    owner=data["owner"] if may_reassign else None,
+                    contacts=data["contacts"],
+                    participants=data["participants"],
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("The visit is scheduled."))
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(request, _("The visit is scheduled."))
+                return redirect("visits:detail", pk=visit.pk)
+            visit, status = conflict.row, conflict.status
     context = {"visit": visit, "form": form, "title": _("Schedule the visit")}
     return render(request, "visits/visit_form.html", context, status=status)
 
@@ -250,20 +255,21 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            cancel_visit(
-                visit=visit,
-                reason=form.cleaned_data["reason"],
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            visit = _get_visit(request, pk)
-            form.show_conflict(version=visit_version(visit))
-            status = 409
+            with conflict_shown(
+                form, lambda: _get_visit(request, pk), version=visit_version
+            ) as conflict:
+                cancel_visit(
+                    visit=visit,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("The visit is cancelled."))
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(request, _("The visit is cancelled."))
+                return redirect("visits:detail", pk=visit.pk)
+            visit, status = conflict.row, conflict.status
     context = {"visit": visit, "form": form, "title": _("Cancel the visit"), "danger": True}
     return render(request, "visits/visit_form.html", context, status=status)
 
@@ -284,21 +290,24 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            reassign_visit(
-                visit=visit,
-                owner=form.cleaned_data["owner"],
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            visit = _get_visit(request, pk)
-            current = _reassign_form(visit, None, "")
-            form.show_conflict(version=visit_version(visit), current=current)
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: _get_visit(request, pk),
+                version=visit_version,
+                current=lambda now: _reassign_form(now, None, ""),
+            ) as conflict:
+                reassign_visit(
+                    visit=visit,
+                    owner=form.cleaned_data["owner"],
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("The visit has a new owner."))
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(request, _("The visit has a new owner."))
+                return redirect("visits:detail", pk=visit.pk)
+            visit, status = conflict.row, conflict.status
     context = {"visit": visit, "form": form, "title": _("Reassign the visit")}
     return render(request, "visits/visit_form.html", context, status=status)
 
