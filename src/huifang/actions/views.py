@@ -39,10 +39,6 @@ def _get_action(request: HttpRequest, pk: int) -> ImprovementAction:
     return get_object_or_404(queries.action_detail(access.signed_in_user(request), pk))
 
 
-def _can_change(request: HttpRequest, action: ImprovementAction) -> bool:
-    return access.can_change_action(request.user, action.project, action.owner_id)
-
-
 @login_required
 @require_http_methods(["GET"])
 def action_board(request: HttpRequest) -> HttpResponse:
@@ -84,7 +80,7 @@ def _detail(
     done_form: ActionDoneForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    can_change = _can_change(request, action)
+    can_change = access.can_change_action(request.user, action.project, action.owner_id)
     is_open = action.status in OPEN_ACTION_STATUSES
     initial = {"revision": action.revision}
     context: dict[str, Any] = {
@@ -111,7 +107,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_action(request, pk)
-    access.require(_can_change(request, action))
+    access.require(access.can_change_action(request.user, action.project, action.owner_id))
     if request.method == "GET":
         return redirect("actions:detail", pk=action.pk)
     form = ActionProgressForm(request.POST)
@@ -135,7 +131,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_action(request, pk)
-    access.require(_can_change(request, action))
+    access.require(access.can_change_action(request.user, action.project, action.owner_id))
     if request.method == "GET":
         return redirect("actions:detail", pk=action.pk)
     form = ActionDoneForm(request.POST)

@@ -86,7 +86,7 @@ class ContactPatch(Schema):
 
 
 def _require_edit(request: HttpRequest) -> None:
-    access.require(services.can_edit_customers(caller(request)))
+    access.require(access.can_edit_customers(caller(request)))
 
 
 @router.get("/customers", response={200: list[CustomerOut], **READ_ERRORS})

@@ -92,7 +92,7 @@ def _detail_queryset(request: HttpRequest) -> Any:
 def _manager_choices(request: HttpRequest) -> Any:
     user = caller(request)
     managers = assignable_managers()
-    if not access.is_quality_or_admin(user):
+    if not access.can_choose_any_manager(user):
         managers = managers.filter(pk=user.pk)
     return managers
 

@@ -34,7 +34,6 @@ from huifang.projects.models import Project
 from huifang.projects.queries import assignable_members
 from huifang.visits import lifecycle
 from huifang.visits.models import OPEN_VISIT_STATUSES, Visit, VisitForm, VisitStatus
-from huifang.visits.views import may_schedule
 
 router = Router(tags=["visits"])
 
@@ -160,7 +159,7 @@ def schedule_visit(
 ) -> Any:
     user = caller(request)
     visit = get_visible(_visits(request), visit_id)
-    access.require(may_schedule(user, visit))
+    access.require(access.can_schedule_visit(user, visit))
     owner = None
     if payload.owner_id is not None:
         access.require(access.can_manage_project(user, visit.project))

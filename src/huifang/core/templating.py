@@ -43,6 +43,8 @@ from django.utils.html import json_script
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
+from huifang.core import access
+
 # --- URLs -----------------------------------------------------------------------------
 
 # Sentinels that no real id reaches, used to learn where ids go in a URL.
@@ -226,6 +228,8 @@ def environment(**options: Any) -> jinja2.Environment:
         npgettext=translation.npgettext,
     )
     env.globals.update(
+        # Pages ask the one access module, as views do: ``access.can_…(user)``.
+        access=access,
         url=url,
         static=static,
         querystring=querystring,

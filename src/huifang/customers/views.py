@@ -60,7 +60,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": paginate(request, customers),
             "sorting": sorting,
-            "can_edit": services.can_edit_customers(user),
+            "can_edit": access.can_edit_customers(user),
         },
     )
 
@@ -69,7 +69,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(services.can_edit_customers(user))
+    access.require(access.can_edit_customers(user))
     form = CustomerForm(request.POST or None)
     contacts = contact_formset(request.POST or None, None)
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
@@ -92,7 +92,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     customer = _get_customer(request, pk)
-    access.require(services.can_edit_customers(user))
+    access.require(access.can_edit_customers(user))
     version = services.customer_version(customer)
     form = CustomerEditForm(request.POST or None, instance=customer, version=version)
     contacts = contact_formset(request.POST or None, customer)
@@ -151,7 +151,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "projects": list(projects),
         "history": [{"visit": visit, "days_late": visit.days_late(today)} for visit in visits],
         "history_limit": HISTORY_LIMIT,
-        "can_edit": services.can_edit_customers(user),
+        "can_edit": access.can_edit_customers(user),
         "audit_history": history_of(customer),
     }
     return render(request, "customers/customer_detail.html", context)

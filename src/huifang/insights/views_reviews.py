@@ -32,12 +32,8 @@ from huifang.policy.models import Policy
 from huifang.policy.queries import version_in_force
 
 
-def _can_read(user: access.AnyUser) -> bool:
-    return access.sees_all_projects(user)
-
-
 def _review(request: HttpRequest, pk: int) -> Review:
-    access.require(_can_read(access.signed_in_user(request)))
+    access.require(access.can_read_reviews(access.signed_in_user(request)))
     return get_object_or_404(
         Review.objects.select_related(
             "project", "manager", "customer", "created_by", "policy_version"
@@ -60,7 +56,7 @@ def _figures(review: Review) -> list[dict[str, Any]]:
 @require_http_methods(["GET"])
 def review_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(_can_read(user))
+    access.require(access.can_read_reviews(user))
     reviews = Review.objects.select_related("created_by").order_by("-period_end", "-id")
     return render(
         request,
@@ -231,7 +227,7 @@ def review_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _meeting(request: HttpRequest, pk: int) -> Meeting:
-    access.require(_can_read(access.signed_in_user(request)))
+    access.require(access.can_read_reviews(access.signed_in_user(request)))
     return get_object_or_404(Meeting.objects.select_related("created_by", "review"), pk=pk)
 
 
@@ -239,7 +235,7 @@ def _meeting(request: HttpRequest, pk: int) -> Meeting:
 @require_http_methods(["GET"])
 def meeting_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(_can_read(user))
+    access.require(access.can_read_reviews(user))
     meetings = Meeting.objects.prefetch_related("attendees").order_by("-date", "-id")
     return render(
         request,

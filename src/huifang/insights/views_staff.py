@@ -159,7 +159,7 @@ def suggestion_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
     form = SuggestionForm(request.POST or None)
     if request.method == "POST":
-        access.require(not access.is_read_only(user))
+        access.require(access.can_make_suggestion(user))
         policy = Policy.objects.filter(is_default=True).first()
         if form.is_valid():
             try:
@@ -180,7 +180,7 @@ def suggestion_list(request: HttpRequest) -> HttpResponse:
         {
             "suggestions": suggestions,
             "form": form,
-            "can_suggest": not access.is_read_only(user),
+            "can_suggest": access.can_make_suggestion(user),
             "can_answer": access.can_manage_policy(user),
         },
     )

@@ -6,10 +6,11 @@ Every view loads the visit through ``visible_to(user)`` (outsiders get 404) and 
 services in :mod:`huifang.visits.lifecycle`, :mod:`huifang.visits.recording` and
 :mod:`huifang.visits.attachments`.
 
-Who may schedule: the project's managers (``can_manage_project``) and, for their own
-visit, the visit's owner, who may fix the appointment (time, form, contacts,
-participants) but not hand the visit to someone else. Cancelling, reassigning and
-adding ad-hoc visits stay with the managers: they change the plan itself.
+Who may schedule: the project's managers and, for their own visit, the visit's owner,
+who may fix the appointment (time, form, contacts, participants) but not hand the
+visit to someone else (``access.can_schedule_visit``). Cancelling, reassigning and
+adding ad-hoc visits stay with the managers (``access.can_manage_project``): they
+change the plan itself.
 """
 
 from __future__ import annotations
@@ -86,16 +87,6 @@ def _get_visit(request: HttpRequest, pk: int) -> Visit:
     if visit is None:
         raise Http404
     return visit
-
-
-def may_schedule(user: Any, visit: Visit) -> bool:
-    if access.can_manage_project(user, visit.project):
-        return True
-    return (
-        visit.owner_id is not None
-        and visit.owner_id == user.pk
-        and access.can_record_visit(user, visit.project)
-    )
 
 
 # --- The list ---------------------------------------------------------------------------
@@ -175,7 +166,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_overdue": visit.is_overdue(today),
         "days_late": visit.days_late(today),
         "may_manage": may_manage,
-        "may_schedule": may_schedule(user, visit),
+        "may_schedule": access.can_schedule_visit(user, visit),
         "may_record": access.can_record_visit(user, project),
         "invitations": list(
             SurveyInvitation.objects.filter(visit=visit)
@@ -209,7 +200,7 @@ def _schedule_form(visit: Visit, data: Any, *, may_reassign: bool, version: str)
 def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     visit = _get_visit(request, pk)
-    access.require(may_schedule(user, visit))
+    access.require(access.can_schedule_visit(user, visit))
     may_reassign = access.can_manage_project(user, visit.project)
     form = _schedule_form(
         visit, request.POST or None, may_reassign=may_reassign, version=visit_version(visit)
@@ -368,7 +359,7 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "visit": visit,
             "project": visit.project,
-            "may_schedule": may_schedule(user, visit),
+            "may_schedule": access.can_schedule_visit(user, visit),
         }
         return render(request, "visits/record_early.html", context)
     return record_page.handle_record_form(request, user, visit, record)
