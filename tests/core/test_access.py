@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Model
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 
 from huifang.actions.models import ImprovementAction
 from huifang.core import access
@@ -361,3 +364,17 @@ def test_no_module_but_access_defines_an_access_predicate() -> None:
         for match in pattern.finditer(path.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_require_in_scope_answers_404_outside_and_asks_nothing_of_who_sees_all(
+    project: Project, outsider: User, colleague: User, quality: User
+) -> None:
+    def visible(user: User) -> Any:
+        return Project.objects.visible_to(user).filter(pk=project.pk)
+
+    access.require_in_scope(colleague, visible(colleague))  # a member: in scope
+    with pytest.raises(Http404):
+        access.require_in_scope(outsider, visible(outsider))
+    with CaptureQueriesContext(connection) as queries:
+        access.require_in_scope(quality, visible(quality))
+    assert len(queries) == 0

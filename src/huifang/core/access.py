@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import HttpRequest
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
 
 from huifang.core.models import Role
 
@@ -214,6 +214,14 @@ def can_manage_policy(user: AnyUser) -> bool:
 
 def can_manage_users(user: AnyUser) -> bool:
     return is_admin(user)
+
+
+def require_in_scope(user: AnyUser, visible: QuerySet[Any]) -> None:
+    """404 unless ``visible`` (a ``visible_to(user)`` queryset narrowed to one row)
+    finds the row. Whoever sees every project is not asked (no query): pages that
+    cache the row they show check the scope live with this, before the cache."""
+    if not sees_all_projects(user) and not visible.exists():
+        raise Http404
 
 
 def signed_in_user(request: HttpRequest) -> User:

@@ -330,9 +330,7 @@ def _shown_project(user: User, pk: int) -> Project:
     """The project for its page, a read: the user's scope is checked live (nobody is
     asked who sees every project), and the project with its header joins and team is
     kept until the data changes (three queries)."""
-    in_scope = Project.objects.visible_to(user).filter(pk=pk)
-    if not access.sees_all_projects(user) and not in_scope.exists():
-        raise Http404
+    access.require_in_scope(user, Project.objects.visible_to(user).filter(pk=pk))
     project = dataversion.cached(
         "projects.shown", (pk,), lambda: project_with_team().filter(pk=pk).first()
     )

@@ -74,9 +74,7 @@ def _get_visit(request: HttpRequest, pk: int) -> Visit:
     # Two short queries rather than one: with the user's scope inside the seven-table
     # join, PostgreSQL spent 5 ms planning a one-row lookup (both together take 2).
     # Whoever sees every project needs no scope query at all.
-    in_scope = Visit.objects.visible_to(request.user).filter(pk=pk)
-    if not access.sees_all_projects(request.user) and not in_scope.exists():
-        raise Http404
+    access.require_in_scope(request.user, Visit.objects.visible_to(request.user).filter(pk=pk))
     visits = Visit.objects.select_related(
         "project__customer", "project__policy", "project__manager", "owner", "policy_version"
     )
