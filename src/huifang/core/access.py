@@ -127,6 +127,20 @@ def project_scope(user: AnyUser, path: str = "") -> Q:
     return Q(**{f"{path}__in" if path else "pk__in": managed.union(member_of)})
 
 
+def customer_scope(user: AnyUser) -> Q:
+    """A filter on Customer matching the customers ``user`` may see.
+
+    Organisation-wide roles see every customer, and so do project managers: they
+    create projects and must pick, or first create, the customer a new project is for
+    (:func:`can_create_project`). Members see only the customers of the projects in
+    their scope; any other customer answers 404. A subquery keeps a customer with many
+    projects from appearing twice."""
+    if sees_all_projects(user) or can_create_project(user):
+        return Q()
+    projects = apps.get_model("projects", "Project")
+    return Q(pk__in=projects.objects.filter(project_scope(user)).values("customer_id"))
+
+
 # --- Rights ---------------------------------------------------------------------------
 # Each takes objects the caller already loaded through a visible_to() queryset, so
 # scope has been checked; these answer only "may change".
