@@ -9,12 +9,18 @@ no project; ``quality``, ``executive`` and ``admin`` are organisation-wide roles
 from __future__ import annotations
 
 import datetime
+import re
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Model
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 
 from huifang.actions.models import ImprovementAction
 from huifang.core import access
@@ -281,3 +287,89 @@ def test_require_passes_when_allowed_and_answers_403_otherwise() -> None:
     access.require(True)  # no exception: allowed
     with pytest.raises(PermissionDenied):
         access.require(False)
+
+
+# Rules that once lived beside their callers (customers, import, project form and API,
+# insights pages, suggestions); each is now a predicate of huifang.core.access.
+MOVED_RULES = (
+    access.can_edit_customers,
+    access.can_import,
+    access.can_choose_any_manager,
+    access.can_see_scorecards,
+    access.can_read_reviews,
+    access.can_make_suggestion,
+)
+MOVED_RULE_RIGHTS: dict[str, tuple[bool, ...]] = {
+    #             customers, import, any manager, scorecards, reviews, suggest
+    "owner": (T, T, F, F, F, T),
+    "colleague": (F, F, F, F, F, T),
+    "outsider": (F, F, F, F, F, T),
+    "outsider_pm": (T, T, F, F, F, T),
+    "loner": (F, F, F, F, F, T),
+    "quality": (T, T, T, T, T, T),
+    "executive": (F, F, F, T, T, F),
+    "admin": (T, T, T, T, T, T),
+    "anonymous": (F, F, F, F, F, F),
+}
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_moved_role_rules(people: dict[str, Any], person: str) -> None:
+    answers = tuple(function(people[person]) for function in MOVED_RULES)
+    assert answers == MOVED_RULE_RIGHTS[person]
+
+
+# Scheduling a visit of P-001: the managers, and the visit's owner while on the team.
+SCHEDULE_RIGHTS: dict[str, tuple[bool, bool]] = {
+    #             colleague's visit, own visit
+    "owner": (T, T),
+    "colleague": (T, T),
+    "outsider": (F, F),
+    "outsider_pm": (F, F),
+    "loner": (F, F),
+    "quality": (T, T),
+    "executive": (F, F),
+    "admin": (T, T),
+    "anonymous": (F, F),
+}
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_who_may_schedule_a_visit(project: Project, people: dict[str, Any], person: str) -> None:
+    user = people[person]
+    colleagues_visit = SimpleNamespace(project=project, owner_id=people["colleague"].pk)
+    own_visit = SimpleNamespace(project=project, owner_id=user.pk)
+    answers = (
+        access.can_book_visit(user, colleagues_visit),
+        access.can_book_visit(user, own_visit),
+    )
+    assert answers == SCHEDULE_RIGHTS[person]
+
+
+SOURCE = Path(access.__file__).resolve().parents[1]
+
+
+def test_no_module_but_access_defines_an_access_predicate() -> None:
+    """``can_…`` / ``may_…`` rules live in core/access.py, nowhere else."""
+    pattern = re.compile(r"^def _?(can|may)_\w+\(", re.MULTILINE)
+    found = [
+        f"{path.relative_to(SOURCE)}: {match.group(0)}"
+        for path in sorted(SOURCE.rglob("*.py"))
+        if path != Path(access.__file__).resolve() and "migrations" not in path.parts
+        for match in pattern.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_require_in_scope_answers_404_outside_and_asks_nothing_of_who_sees_all(
+    project: Project, outsider: User, colleague: User, quality: User
+) -> None:
+    def visible(user: User) -> Any:
+        return Project.objects.visible_to(user).filter(pk=project.pk)
+
+    access.require_in_scope(colleague, visible(colleague))  # a member: in scope
+    with pytest.raises(Http404):
+        access.require_in_scope(outsider, visible(outsider))
+    with CaptureQueriesContext(connection) as queries:
+        access.require_in_scope(quality, visible(quality))
+    assert len(queries) == 0

@@ -729,6 +729,10 @@ def test_project_spanning_millennia_plans_a_bounded_number_of_visits() -> None:
     assert len(plan) == MAX_ONGOING_VISITS + 2  # with the kickoff and the closing visit
 
 
+def _clamped(start: date, days: int, latest: date) -> date:
+    return start + timedelta(days=max(0, min(days, (latest - start).days)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     start=st.dates(date(1, 1, 1), date(9000, 1, 1)),
@@ -739,7 +743,8 @@ def test_project_spanning_millennia_plans_a_bounded_number_of_visits() -> None:
 def test_no_plan_exceeds_the_ongoing_cap(
     start: date, days: int, cadence: Cadence, open_ended: bool
 ) -> None:
-    end = None if open_ended else min(start + timedelta(days=min(days, 900_000)), date(9999, 1, 1))
+    # Offsets are clamped before they are added: a date past 9999 cannot be made at all.
+    end = None if open_ended else _clamped(start, min(days, 900_000), date(9999, 1, 1))
     spec = ProjectSpec(
         planned_start=start,
         planned_end=end,
@@ -748,7 +753,7 @@ def test_no_plan_exceeds_the_ongoing_cap(
         status=ProjectStatus.ACTIVE,
         cadence=cadence,
     )
-    today = min(start + timedelta(days=days % 3_000_000), date(9000, 1, 1))
+    today = _clamped(start, days % 3_000_000, date(9000, 1, 1))
     ongoing = [v for v in plan_visits(spec, DEFAULT, today=today) if v.phase == ONGO]
     assert len(ongoing) <= MAX_ONGOING_VISITS
     # The cap keeps the grid's first slots: no gap in the sequence.

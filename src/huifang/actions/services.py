@@ -30,6 +30,7 @@ from huifang.actions.models import (
     ImprovementAction,
     VerificationResult,
 )
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.history import record_change
 from huifang.projects.models import Membership, Project
@@ -54,10 +55,9 @@ def check_on_project_team(*, project: Project, user: User) -> None:
         )
 
 
-def _conflict() -> DomainError:
-    return DomainError(
-        _("Someone else changed this action in the meantime. Reload it and try again."),
-        code="conflict",
+def _conflict() -> EditConflict:
+    return EditConflict(
+        _("Someone else changed this action in the meantime. Reload it and try again.")
     )
 
 
@@ -281,6 +281,6 @@ def verify_action(
                 verified_on=on,
             )
     except IntegrityError as error:
-        raise DomainError(
-            _("This action has already been verified in this visit record."), code="conflict"
+        raise EditConflict(
+            _("This action has already been verified in this visit record.")
         ) from error

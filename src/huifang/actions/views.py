@@ -20,6 +20,7 @@ from huifang.actions import queries, services
 from huifang.actions.forms import ActionDoneForm, ActionFilterForm, ActionProgressForm
 from huifang.actions.models import OPEN_ACTION_STATUSES, ImprovementAction
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
@@ -36,10 +37,6 @@ SORTS: dict[str, tuple[str, ...] | str] = {
 def _get_action(request: HttpRequest, pk: int) -> ImprovementAction:
     """An action the user may see, with what its detail page shows (404 otherwise)."""
     return get_object_or_404(queries.action_detail(access.signed_in_user(request), pk))
-
-
-def _can_change(request: HttpRequest, action: ImprovementAction) -> bool:
-    return access.can_change_action(request.user, action.project, action.owner_id)
 
 
 @login_required
@@ -83,7 +80,7 @@ def _detail(
     done_form: ActionDoneForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    can_change = _can_change(request, action)
+    can_change = access.can_change_action(request.user, action.project, action.owner_id)
     is_open = action.status in OPEN_ACTION_STATUSES
     initial = {"revision": action.revision}
     context: dict[str, Any] = {
@@ -110,7 +107,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_action(request, pk)
-    access.require(_can_change(request, action))
+    access.require(access.can_change_action(request.user, action.project, action.owner_id))
     if request.method == "GET":
         return redirect("actions:detail", pk=action.pk)
     form = ActionProgressForm(request.POST)
@@ -134,7 +131,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def action_done(request: HttpRequest, pk: int) -> HttpResponse:
     action = _get_action(request, pk)
-    access.require(_can_change(request, action))
+    access.require(access.can_change_action(request.user, action.project, action.owner_id))
     if request.method == "GET":
         return redirect("actions:detail", pk=action.pk)
     form = ActionDoneForm(request.POST)
@@ -157,4 +154,4 @@ def action_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _status_of(error: DomainError) -> int:
-    return 409 if error.code == "conflict" else 200
+    return 409 if isinstance(error, EditConflict) else 200

@@ -18,7 +18,7 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.etags import ETAG_ERRORS, etag, expected_version, stale_is_precondition_failed
+from huifang.api.etags import ETAG_ERRORS, etag, expected_version
 from huifang.api.schemas import ContactOut, CustomerDetailOut, CustomerOut
 from huifang.core import access
 from huifang.core.models import Language
@@ -86,7 +86,7 @@ class ContactPatch(Schema):
 
 
 def _require_edit(request: HttpRequest) -> None:
-    access.require(services.can_edit_customers(caller(request)))
+    access.require(access.can_edit_customers(caller(request)))
 
 
 @router.get("/customers", response={200: list[CustomerOut], **READ_ERRORS})
@@ -130,8 +130,7 @@ def update_customer(
     _require_edit(request)
     expected = expected_version(if_match, required=True)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    with stale_is_precondition_failed():
-        services.update_customer(customer=customer, expected_version=expected, **changes)
+    services.update_customer(customer=customer, expected_version=expected, **changes)
     return _answer(response, customer.pk)
 
 
@@ -177,8 +176,7 @@ def update_contact(
     for name in ("preferred_channel", "language"):
         if name in values:
             values[name] = str(getattr(payload, name).value)
-    with stale_is_precondition_failed():
-        services.update_contact(contact=contact, expected_version=expected, **values)
+    services.update_contact(contact=contact, expected_version=expected, **values)
     fresh = Contact.objects.get(pk=contact.pk)
     response["ETag"] = etag(services.contact_version(fresh))
     return fresh

@@ -9,21 +9,19 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
 
-# DomainError codes with their own status; every other code is a 400.
-DOMAIN_STATUS = {"conflict": 409, "read_only": 409, "not_found": 404}
+# DomainError codes with their own status; every other code is a 400. A conflict is
+# an EditConflict, answered by its own handler below.
+DOMAIN_STATUS = {"read_only": 409, "not_found": 404}
 
 
 class PreconditionRequired(Exception):
     """A write that needs ``If-Match`` came without it (428)."""
-
-
-class PreconditionFailed(Exception):
-    """``If-Match`` names a version that is no longer current (409: a stale write)."""
 
 
 def install(api: NinjaAPI) -> None:
@@ -46,12 +44,16 @@ def install(api: NinjaAPI) -> None:
             status=428,
         )
 
-    def stale(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return api.create_response(
-            request,
-            {"detail": _("Someone else changed this in the meantime. Reload it and try again.")},
-            status=409,
+    def conflict(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The one mapping of "someone changed this first": a stale If-Match, a stale
+        # version found by a service on its locked row, a stale revision, a row stored
+        # meanwhile. The generic one is worded for a client holding an ETag.
+        message = (
+            _("Someone else changed this in the meantime. Reload it and try again.")
+            if getattr(exc, "generic", True)
+            else getattr(exc, "message", str(exc))
         )
+        return api.create_response(request, {"detail": message}, status=409)
 
     def integrity(request: HttpRequest, exc: Exception) -> HttpResponse:
         # A unique or other constraint lost to data stored meanwhile (a race).
@@ -64,9 +66,9 @@ def install(api: NinjaAPI) -> None:
     handlers: dict[type[Exception], Any] = {
         IntegrityError: integrity,
         DomainError: domain_error,
+        EditConflict: conflict,
         PermissionDenied: forbidden,
         PreconditionRequired: precondition_required,
-        PreconditionFailed: stale,
     }
     for exc_class, handler in handlers.items():
         api.add_exception_handler(exc_class, handler)

@@ -8,19 +8,16 @@ place (visits, projects, customers, contacts; records and actions carry their
   **409** and nothing changes; ``*`` is a deliberate overwrite of whatever is stored.
   Other writes (schedule, cancel) check ``If-Match`` when it is sent.
 
-The comparison runs on the row locked for the write (in the service, through
-``core.concurrency.lock_at_version``, or in the router for visits), so a writer
-between the read and the write is always seen."""
+The comparison runs in the service, on the row it locked for the write (through
+``core.concurrency.lock_at_version``), so a writer between the read and the write is
+always seen; a stale version is an ``EditConflict``, which ``api/errors.py`` answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from huifang.api.common import WRITE_ERRORS, ErrorOut
-from huifang.api.errors import PreconditionFailed, PreconditionRequired
-from huifang.core.concurrency import EditConflict
+from huifang.api.errors import PreconditionRequired
 
 ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: ErrorOut}
 
@@ -45,19 +42,3 @@ def expected_version(if_match: str | None, *, required: bool) -> str | None:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
     return value
-
-
-def check(if_match: str | None, *, current: str, required: bool) -> None:
-    """Refuse the write unless ``If-Match`` names ``current`` (or is ``*``)."""
-    expected = expected_version(if_match, required=required)
-    if expected is not None and expected != current:
-        raise PreconditionFailed
-
-
-@contextmanager
-def stale_is_precondition_failed() -> Iterator[None]:
-    """A service's version check fails the way the router's does (409, one message)."""
-    try:
-        yield
-    except EditConflict as error:
-        raise PreconditionFailed from error

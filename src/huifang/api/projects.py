@@ -19,10 +19,11 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.etags import ETAG_ERRORS, etag, expected_version, stale_is_precondition_failed
+from huifang.api.etags import ETAG_ERRORS, etag, expected_version
 from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import ProjectDetailOut, ProjectOut
 from huifang.core import access
+from huifang.core.concurrency import EditConflict
 from huifang.core.errors import DomainError
 from huifang.customers.queries import visible_customers
 from huifang.policy.models import Policy
@@ -91,7 +92,7 @@ def _detail_queryset(request: HttpRequest) -> Any:
 def _manager_choices(request: HttpRequest) -> Any:
     user = caller(request)
     managers = assignable_managers()
-    if not access.is_quality_or_admin(user):
+    if not access.can_choose_any_manager(user):
         managers = managers.filter(pk=user.pk)
     return managers
 
@@ -131,7 +132,7 @@ def create_project(request: HttpRequest, response: HttpResponse, payload: Projec
     if policy is None:
         raise DomainError(_("policy_id: no such policy."))
     if Project.objects.filter(code=payload.code.strip()).exists():
-        raise DomainError(_("code: a project with this code already exists."), code="conflict")
+        raise EditConflict(_("code: a project with this code already exists."))
     members = pick_users(assignable_members(), payload.member_ids, "member_ids")
     contacts = pick_contacts(customer.pk, payload.default_contact_ids, "default_contact_ids")
     project, _result = services.create_project(
@@ -194,15 +195,14 @@ def update_project(
         )
     if "cadence" in changes:
         changes["cadence"] = payload.cadence.value if payload.cadence else None
-    with stale_is_precondition_failed():
-        if member_ids is None:
-            services.update_project(project=project, expected_version=expected, **changes)
-        else:
-            services.update_project_with_team(
-                project=project,
-                members=pick_users(assignable_members(), member_ids, "member_ids"),
-                default_contacts=list(project.default_contacts.all()),
-                expected_version=expected,
-                **changes,
-            )
+    if member_ids is None:
+        services.update_project(project=project, expected_version=expected, **changes)
+    else:
+        services.update_project_with_team(
+            project=project,
+            members=pick_users(assignable_members(), member_ids, "member_ids"),
+            default_contacts=list(project.default_contacts.all()),
+            expected_version=expected,
+            **changes,
+        )
     return _answer(request, response, project.pk)

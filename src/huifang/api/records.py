@@ -6,7 +6,6 @@ submitting and amending need the revision last read; a stale one answers 409."""
 import datetime
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -22,10 +21,11 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.errors import PreconditionFailed, PreconditionRequired
+from huifang.api.errors import PreconditionRequired
 from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import RecordDetailOut, RecordOut
 from huifang.core import access
+from huifang.core.concurrency import EditConflict, revision_version
 from huifang.projects.queries import assignable_members
 from huifang.visits import recording
 from huifang.visits.models import (
@@ -202,7 +202,7 @@ def save_record(request: HttpRequest, visit_id: PathId, payload: RecordIn) -> An
     if existing is not None and payload.revision is None:
         raise PreconditionRequired
     if existing is None and payload.revision is not None:
-        raise PreconditionFailed
+        raise EditConflict()
     members = assignable_members()
     fields = payload.dict(include=set(recording.RECORD_FIELDS))
     fields["schedule_status"] = payload.schedule_status.value if payload.schedule_status else ""
@@ -299,19 +299,16 @@ def amend_record(request: HttpRequest, record_id: PathId, payload: AmendIn) -> A
             }
             for spec in payload.actions
         ]
-    with transaction.atomic():
-        locked = VisitRecord.objects.select_for_update(of=("self",)).get(pk=record.pk)
-        if locked.revision != payload.revision:
-            raise PreconditionFailed
-        amended = recording.amend_visit_record(
-            record=locked,
-            amended_by=caller(request),
-            reason=payload.reason,
-            changes=changes,
-            problems=problems,
-            feedback=_feedback_spec(payload.feedback, record.visit.project.customer_id)
-            if payload.feedback is not None
-            else None,
-            actions=actions,
-        )
+    amended = recording.amend_visit_record(
+        record=record,
+        amended_by=caller(request),
+        reason=payload.reason,
+        changes=changes,
+        problems=problems,
+        feedback=_feedback_spec(payload.feedback, record.visit.project.customer_id)
+        if payload.feedback is not None
+        else None,
+        actions=actions,
+        expected_version=revision_version(payload.revision),
+    )
     return _detail(amended)

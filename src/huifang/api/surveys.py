@@ -22,7 +22,6 @@ from huifang.core import access
 from huifang.surveys import services
 from huifang.surveys.models import SurveyInvitation
 from huifang.visits.models import Visit
-from huifang.visits.views import may_schedule
 
 router = Router(tags=["surveys"])
 
@@ -92,7 +91,7 @@ def get_invitation(request: HttpRequest, invitation_id: PathId) -> Any:
 def invite_contacts(request: HttpRequest, payload: InviteIn) -> Any:
     user = caller(request)
     visit = get_visible(Visit.objects.visible_to(user).select_related("project"), payload.visit_id)
-    access.require(may_schedule(user, visit))
+    access.require(access.can_book_visit(user, visit))
     contacts = pick_contacts(visit.project.customer_id, payload.contact_ids, "contact_ids")
     issued = services.invite_contacts(visit=visit, contacts=contacts, invited_by=user)
     return Status(201, [{"invitation": link.invitation, "url": link.url} for link in issued])

@@ -3,13 +3,13 @@
 Optimistic concurrency: a visit has no revision counter, so its ETag is derived from
 ``updated_at`` (every service that changes a visit touches it). ``PATCH`` requires
 ``If-Match``; the other writes check it when sent (the rule of ``api/etags.py``). The
-check runs on the row locked for update, so a stale write changes nothing."""
+services of ``visits.lifecycle`` lock the row and check it (``version_of=visit_version``),
+so a stale write changes nothing."""
 
 import datetime
 import hashlib
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -25,7 +25,7 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.etags import ETAG_ERRORS, check, etag, expected_version
+from huifang.api.etags import ETAG_ERRORS, etag, expected_version
 from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import VisitOut
 from huifang.core import access
@@ -34,7 +34,6 @@ from huifang.projects.models import Project
 from huifang.projects.queries import assignable_members
 from huifang.visits import lifecycle
 from huifang.visits.models import OPEN_VISIT_STATUSES, Visit, VisitForm, VisitStatus
-from huifang.visits.views import may_schedule
 
 router = Router(tags=["visits"])
 
@@ -83,16 +82,6 @@ class AdhocIn(Schema):
 
 def _visits(request: HttpRequest) -> Any:
     return Visit.objects.visible_to(caller(request)).select_related("project", "owner")
-
-
-def _locked(visit: Visit, if_match: str | None, *, required: bool) -> Visit:
-    """The visit locked for the write, after checking the caller's ETag."""
-    expected_version(if_match, required=required)  # 428 before taking any lock
-    locked = (
-        Visit.objects.select_for_update(of=("self",)).select_related("project").get(pk=visit.pk)
-    )
-    check(if_match, current=visit_version(locked), required=required)
-    return locked
 
 
 def _answer(response: HttpResponse, visit: Visit) -> Visit:
@@ -151,9 +140,12 @@ def update_visit(
     visit = get_visible(_visits(request), visit_id)
     access.require(access.can_manage_project(caller(request), visit.project))
     owner = pick_user(assignable_members(), payload.owner_id, "owner_id")
-    with transaction.atomic():
-        locked = _locked(visit, if_match, required=True)
-        lifecycle.reassign_visit(visit=locked, owner=owner)
+    lifecycle.reassign_visit(
+        visit=visit,
+        owner=owner,
+        expected_version=expected_version(if_match, required=True),
+        version_of=visit_version,
+    )
     return _answer(response, visit)
 
 
@@ -174,7 +166,7 @@ def book_visit(
 ) -> Any:
     user = caller(request)
     visit = get_visible(_visits(request), visit_id)
-    access.require(may_schedule(user, visit))
+    access.require(access.can_book_visit(user, visit))
     owner = None
     if payload.owner_id is not None:
         access.require(access.can_manage_project(user, visit.project))
@@ -184,16 +176,16 @@ def book_visit(
     scheduled_at = payload.scheduled_at
     if timezone.is_naive(scheduled_at):
         scheduled_at = timezone.make_aware(scheduled_at)
-    with transaction.atomic():
-        locked = _locked(visit, if_match, required=False)
-        lifecycle.book_visit(
-            visit=locked,
-            scheduled_at=scheduled_at,
-            form=payload.form.value,
-            owner=owner,
-            contacts=contacts,
-            participants=participants,
-        )
+    lifecycle.book_visit(
+        visit=visit,
+        scheduled_at=scheduled_at,
+        form=payload.form.value,
+        owner=owner,
+        contacts=contacts,
+        participants=participants,
+        expected_version=expected_version(if_match, required=False),
+        version_of=visit_version,
+    )
     return _answer(response, visit)
 
 
@@ -207,7 +199,10 @@ def cancel_visit(
 ) -> Any:
     visit = get_visible(_visits(request), visit_id)
     access.require(access.can_manage_project(caller(request), visit.project))
-    with transaction.atomic():
-        locked = _locked(visit, if_match, required=False)
-        lifecycle.cancel_visit(visit=locked, reason=payload.reason)
+    lifecycle.cancel_visit(
+        visit=visit,
+        reason=payload.reason,
+        expected_version=expected_version(if_match, required=False),
+        version_of=visit_version,
+    )
     return _answer(response, visit)

@@ -8,6 +8,11 @@ with the user's input, the saved values that differ from it, and the version now
 (:meth:`VersionedFormMixin.show_conflict`), so saving again is a deliberate choice to
 replace the other person's change.
 
+"Someone changed this first" is said one way everywhere: services raise
+:class:`EditConflict` (a stale page version, a stale revision, a row stored meanwhile);
+pages show it with :func:`conflict_shown`, the one helper around a view's write; the
+API answers it 409 in ``api/errors.py``, the one mapping.
+
 The version of a row is its ``revision`` counter where the model keeps one (visit
 records and improvement actions, whose services bump it with a conditional UPDATE);
 otherwise a keyed hash of its ``updated_at`` stamp (where it has one) and the current
@@ -20,8 +25,9 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar, cast
 
 from django import forms
 from django.db import models, transaction
@@ -35,16 +41,24 @@ VERSION_FIELD = "version"
 _SALT = "huifang.core.concurrency.version"
 
 M = TypeVar("M", bound=models.Model)
+R = TypeVar("R")
 
 
 class EditConflict(DomainError):
-    """The row changed since the user loaded the form (code ``conflict``: 409)."""
+    """Someone changed this first: the row changed since the user loaded it (a stale
+    version or revision), or a row stored meanwhile collides with the write. The one
+    error for it (code ``conflict``): pages answer 409 with the form shown again
+    (:func:`conflict_shown`), the API 409 with ``{"detail": ...}``.
+
+    Without ``message`` it is the generic stale-version conflict, which each surface
+    words in its own way (the page's form, the API's stale ``If-Match``)."""
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(
             message or _("Someone else changed this while you were editing it."),
             code="conflict",
         )
+        self.generic = message is None
 
 
 def version_token(*parts: object) -> str:
@@ -54,13 +68,19 @@ def version_token(*parts: object) -> str:
     return salted_hmac(_SALT, payload, algorithm="sha256").hexdigest()[:24]
 
 
+def revision_version(revision: int) -> str:
+    """The version of a row that keeps a ``revision`` counter, from the counter alone
+    (what a client that sends the revision it read expects)."""
+    return f"r{revision}"
+
+
 def row_version(instance: models.Model, *, fields: Sequence[str] = (), extra: object = None) -> str:
     """The version of ``instance`` as loaded: its ``revision`` if it has one, else the
     hash of its ``updated_at`` (if any), the values of ``fields`` and ``extra`` (the
     state of the children the same form edits)."""
     revision = getattr(instance, "revision", None)
     if isinstance(revision, int):
-        return f"r{revision}"
+        return revision_version(revision)
     if not fields and not hasattr(instance, "updated_at"):
         raise ValueError(f"{type(instance).__name__} needs the fields its version covers")
     meta = instance._meta
@@ -95,6 +115,66 @@ def lock_at_version(
     row = queryset.select_for_update(of=("self",)).get(pk=pk)
     check_version(current=version(row), expected=expected)
     return row
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+
+class Conflict(Generic[R]):
+    """What :func:`conflict_shown` found: false while the write went through; after an
+    :class:`EditConflict`, true, with the ``row`` as stored now, its ``version`` (now
+    in the form) and status 409."""
+
+    def __init__(self) -> None:
+        self._row: R | None = None
+        self.version = ""
+        self.found = False
+
+    def __bool__(self) -> bool:
+        return self.found
+
+    @property
+    def row(self) -> R:
+        """The row as stored now (read after the conflict)."""
+        if not self.found:
+            raise RuntimeError("no conflict: the row was not read again")
+        return cast(R, self._row)
+
+    @property
+    def status(self) -> int:
+        return 409 if self.found else 200
+
+
+@contextmanager
+def conflict_shown(
+    form: VersionedFormMixin,
+    reload: Callable[[], R],
+    *,
+    version: Callable[[R], str],
+    current: Callable[[R], forms.BaseForm | None] | None = None,
+) -> Iterator[Conflict[R]]:
+    """The one way a page answers :class:`EditConflict` raised by the write in the
+    ``with`` block: ``reload()`` reads the row as stored now, ``version(row)`` is the
+    version the form takes (so saving again replaces the other change, on purpose) and
+    ``current(row)``, the unbound form of that row, names the saved values that differ
+    from the input (:meth:`VersionedFormMixin.show_conflict`). Every other error passes
+    through. The view renders the form again with ``conflict.status`` (409) and, where
+    it shows the row, ``conflict.row``::
+
+        with conflict_shown(form, lambda: load(pk), version=row_version) as conflict:
+            save(..., expected_version=form.expected_version)
+        if conflict:
+            row, status = conflict.row, conflict.status
+    """
+    conflict: Conflict[R] = Conflict()
+    try:
+        yield conflict
+    except EditConflict:
+        row = reload()
+        conflict.version = version(row)
+        form.show_conflict(version=conflict.version, current=current(row) if current else None)
+        conflict._row = row
+        conflict.found = True
 
 
 # --- Forms -------------------------------------------------------------------------------

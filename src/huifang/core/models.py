@@ -39,11 +39,6 @@ class User(ChoiceLabels, AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
-    @property
-    def sees_everything(self) -> bool:
-        """Admins, quality managers and executives see every project."""
-        return self.role in {Role.ADMIN, Role.QUALITY, Role.EXECUTIVE} or self.is_superuser
-
 
 class CalendarFeed(models.Model):
     """A user's personal iCal feed: a secret URL that calendar apps subscribe to.

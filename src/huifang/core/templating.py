@@ -43,7 +43,7 @@ from django.utils.html import json_script
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
-from huifang.core import scores
+from huifang.core import access, scores
 from huifang.core.phone_cards import card as phone_card
 
 # --- URLs -----------------------------------------------------------------------------
@@ -229,6 +229,8 @@ def environment(**options: Any) -> jinja2.Environment:
         npgettext=translation.npgettext,
     )
     env.globals.update(
+        # Pages ask the one access module, as views do: ``access.can_…(user)``.
+        access=access,
         url=url,
         static=static,
         querystring=querystring,

@@ -20,7 +20,7 @@ from huifang.core.account_services import (
     update_user,
     user_version,
 )
-from huifang.core.concurrency import EditConflict, VersionForm
+from huifang.core.concurrency import VersionForm, conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
 from huifang.core.models import User
@@ -94,20 +94,25 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            saved = update_user(
-                user=edited,
-                acting=acting,
-                expected_version=form.expected_version,
-                **form.field_values(),
-            )
-        except EditConflict:
-            edited = User.objects.get(pk=pk)
-            version = user_version(edited)
-            form.show_conflict(version=version, current=UserEditForm(instance=edited))
-            return _user_page(request, edited, form, version=version, status=409)
+            with conflict_shown(
+                form,
+                lambda: User.objects.get(pk=pk),
+                version=user_version,
+                current=lambda now: UserEditForm(instance=now),
+            ) as conflict:
+                saved = update_user(
+                    user=edited,
+                    acting=acting,
+                    expected_version=form.expected_version,
+                    **form.field_values(),
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
+            if conflict:
+                return _user_page(
+                    request, conflict.row, form, version=conflict.version, status=conflict.status
+                )
             messages.success(request, _("User %(name)s saved.") % {"name": saved})
             return redirect("accounts:users")
     return _user_page(request, edited, form, version=version)
@@ -139,17 +144,17 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400  # the page was out of date
     if form.is_valid():
         try:
-            deactivate_user(user=edited, acting=acting, expected_version=form.expected_version)
-        except EditConflict:
-            edited = User.objects.get(pk=pk)
-            form.show_conflict(version=user_version(edited))
-            status = 409
+            with conflict_shown(
+                form, lambda: User.objects.get(pk=pk), version=user_version
+            ) as conflict:
+                deactivate_user(user=edited, acting=acting, expected_version=form.expected_version)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect("accounts:user_edit", pk=edited.pk)
-        else:
+        if not conflict:
             messages.success(request, _("User %(name)s deactivated.") % {"name": edited})
             return redirect("accounts:users")
+        edited, status = conflict.row, conflict.status
     version = user_version(edited)
     page_form = UserEditForm(instance=edited, version=version)
     return _user_page(
@@ -165,15 +170,16 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=stored, version=profile_version(stored))
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
+        with conflict_shown(
+            form,
+            lambda: User.objects.get(pk=user.pk),
+            version=profile_version,
+            current=lambda now: ProfileForm(instance=now),
+        ) as conflict:
             update_profile(user=user, expected_version=form.expected_version, **form.field_values())
-        except EditConflict:
-            stored = User.objects.get(pk=user.pk)
-            current = ProfileForm(instance=stored)
-            form.show_conflict(version=profile_version(stored), current=current)
-            status = 409
-        else:
+        if not conflict:
             messages.success(request, _("Profile saved."))
             return redirect("accounts:profile")
+        status = conflict.status
     context = {"form": form, "profile_user": user}
     return render(request, "accounts/profile.html", context, status=status)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from huifang.core.access import can_create_project, project_scope, sees_all_projects
+from huifang.core.access import customer_scope, project_scope
 from huifang.customers.models import Contact, Customer
 from huifang.projects.models import Project
 
@@ -16,17 +16,8 @@ if TYPE_CHECKING:
 
 
 def visible_customers(user: AnyUser) -> QuerySet[Customer]:
-    """The customers ``user`` may see.
-
-    Organisation-wide roles (admin, quality, executive) see every customer, and so do
-    project managers: they create projects and must pick, or first create, the
-    customer a new project is for. Members see only the customers of the projects
-    they belong to; any other customer answers 404. A subquery keeps a customer with
-    many projects from appearing twice."""
-    if sees_all_projects(user) or can_create_project(user):
-        return Customer.objects.all()
-    projects = Project.objects.filter(project_scope(user)).values("customer_id")
-    return Customer.objects.filter(pk__in=projects)
+    """The customers ``user`` may see (the rule: ``core.access.customer_scope``)."""
+    return Customer.objects.filter(customer_scope(user))
 
 
 def customer_list(user: AnyUser, *, search: str = "") -> QuerySet[Customer]:

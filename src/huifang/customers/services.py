@@ -2,8 +2,8 @@
 
 Who may write: administrators, quality managers and project managers (the people
 who set projects up and talk to customers). Executives and members read only; the
-views answer them 403. The rule lives in :func:`can_edit_customers` so the pages
-and any later API ask the same question."""
+views answer them 403. The rule is ``core.access.can_edit_customers``, which the pages
+and the API ask."""
 
 from __future__ import annotations
 
@@ -14,13 +14,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from huifang.core.access import can_create_project
 from huifang.core.concurrency import lock_at_version, row_version
 from huifang.core.errors import DomainError
 from huifang.customers.models import Contact, Customer
 
 if TYPE_CHECKING:
-    from huifang.core.access import AnyUser
+    pass
 
 CUSTOMER_FIELDS = frozenset({"name", "industry", "address", "notes"})
 CONTACT_FIELDS = frozenset(
@@ -29,12 +28,6 @@ CONTACT_FIELDS = frozenset(
 
 # An existing contact (or None for a new one) and the values it should have.
 ContactRow = tuple[Contact | None, dict[str, Any]]
-
-
-def can_edit_customers(user: AnyUser) -> bool:
-    """Admins, quality managers and project managers; the same people who may create
-    projects, because setting up a project starts with its customer."""
-    return can_create_project(user)
 
 
 def _check_fields(fields: dict[str, Any], allowed: frozenset[str]) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
@@ -60,7 +60,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": paginate(request, customers),
             "sorting": sorting,
-            "can_edit": services.can_edit_customers(user),
+            "can_edit": access.can_edit_customers(user),
         },
     )
 
@@ -69,7 +69,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def customer_create(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(services.can_edit_customers(user))
+    access.require(access.can_edit_customers(user))
     form = CustomerForm(request.POST or None)
     contacts = contact_formset(request.POST or None, None)
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
@@ -92,32 +92,33 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     customer = _get_customer(request, pk)
-    access.require(services.can_edit_customers(user))
+    access.require(access.can_edit_customers(user))
     version = services.customer_version(customer)
     form = CustomerEditForm(request.POST or None, instance=customer, version=version)
     contacts = contact_formset(request.POST or None, customer)
     status = 200
     if request.method == "POST" and form.is_valid() and contacts.is_valid():
         try:
-            customer = services.update_customer(
-                customer=customer,
-                contacts=contacts.rows(),
-                removed=contacts.removed(),
-                expected_version=form.expected_version,
-                **form.field_values(),
-            )
-        except EditConflict:
-            current = _get_customer(request, pk)
-            form.show_conflict(
-                version=services.customer_version(current),
-                current=CustomerEditForm(instance=current),
-            )
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: _get_customer(request, pk),
+                version=services.customer_version,
+                current=lambda now: CustomerEditForm(instance=now),
+            ) as conflict:
+                customer = services.update_customer(
+                    customer=customer,
+                    contacts=contacts.rows(),
+                    removed=contacts.removed(),
+                    expected_version=form.expected_version,
+                    **form.field_values(),
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
-            return redirect("customers:detail", pk=customer.pk)
+            if not conflict:
+                messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+            status = conflict.status
     return render(
         request,
         "customers/customer_form.html",
@@ -150,7 +151,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "projects": list(projects),
         "history": [{"visit": visit, "days_late": visit.days_late(today)} for visit in visits],
         "history_limit": HISTORY_LIMIT,
-        "can_edit": services.can_edit_customers(user),
+        "can_edit": access.can_edit_customers(user),
         "audit_history": history_of(customer),
     }
     return render(request, "customers/customer_detail.html", context)

@@ -3,7 +3,7 @@ follow-up report and the Excel exports.
 
 Everyone signed in sees the dashboard and the feedback summary, scoped to their
 projects; scorecards compare people, so only quality managers, admins and
-executives see them (:func:`can_see_scorecards`)."""
+executives see them (``access.can_see_scorecards``)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,6 @@ from huifang.insights.forms import PeriodForm
 from huifang.insights.labels import metric_labels
 from huifang.projects.models import Project
 from huifang.visits.models import ProblemCategory, VisitRecord
-
-
-def can_see_scorecards(user: access.AnyUser) -> bool:
-    return access.sees_all_projects(user)
 
 
 @login_required
@@ -70,9 +66,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "data": data,
             "chart": chart,
             "summary_rows": _summary_rows(data["summary"]),
-            "can_see_scorecards": can_see_scorecards(user),
+            "can_see_scorecards": access.can_see_scorecards(user),
             # Staff-wide, like the register it links to: for those who see everything.
-            "acknowledgements": queries.acknowledgement_rates() if can_see_scorecards(user) else [],
+            "acknowledgements": queries.acknowledgement_rates()
+            if access.can_see_scorecards(user)
+            else [],
         },
     )
 
@@ -100,7 +98,7 @@ def _summary_rows(figures: dict[str, float | int | None]) -> list[dict[str, obje
 @require_http_methods(["GET"])
 def scorecards(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(can_see_scorecards(user))
+    access.require(access.can_see_scorecards(user))
     form = PeriodForm(request.GET or None)
     date_from, date_to = form.period()
     rows, sorting = sort_queryset(

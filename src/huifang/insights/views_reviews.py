@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.insights import exports, services
 from huifang.insights.forms import (
@@ -32,12 +32,8 @@ from huifang.policy.models import Policy
 from huifang.policy.queries import version_in_force
 
 
-def _can_read(user: access.AnyUser) -> bool:
-    return access.sees_all_projects(user)
-
-
 def _review(request: HttpRequest, pk: int) -> Review:
-    access.require(_can_read(access.signed_in_user(request)))
+    access.require(access.can_read_reviews(access.signed_in_user(request)))
     return get_object_or_404(
         Review.objects.select_related(
             "project", "manager", "customer", "created_by", "policy_version"
@@ -60,7 +56,7 @@ def _figures(review: Review) -> list[dict[str, Any]]:
 @require_http_methods(["GET"])
 def review_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(_can_read(user))
+    access.require(access.can_read_reviews(user))
     reviews = Review.objects.select_related("created_by").order_by("-period_end", "-id")
     return render(
         request,
@@ -97,21 +93,21 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         access.require(can_manage)
         if text_form.is_valid():
-            try:
+            with conflict_shown(
+                text_form,
+                lambda: _review(request, pk),
+                version=services.review_version,
+                current=_text_form,
+            ) as conflict:
                 services.update_review(
                     review=review,
                     expected_version=text_form.expected_version,
                     **text_form.field_values(),
                 )
-            except EditConflict:
-                review = _review(request, pk)
-                text_form.show_conflict(
-                    version=services.review_version(review), current=_text_form(review)
-                )
-                status = 409
-            else:
+            if not conflict:
                 messages.success(request, _("Findings and decisions saved."))
                 return redirect("insights:review", pk=review.pk)
+            review, status = conflict.row, conflict.status
     return _render_review(
         request, review, text_form=text_form, can_manage=can_manage, status=status
     )
@@ -231,7 +227,7 @@ def review_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _meeting(request: HttpRequest, pk: int) -> Meeting:
-    access.require(_can_read(access.signed_in_user(request)))
+    access.require(access.can_read_reviews(access.signed_in_user(request)))
     return get_object_or_404(Meeting.objects.select_related("created_by", "review"), pk=pk)
 
 
@@ -239,7 +235,7 @@ def _meeting(request: HttpRequest, pk: int) -> Meeting:
 @require_http_methods(["GET"])
 def meeting_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
-    access.require(_can_read(user))
+    access.require(access.can_read_reviews(user))
     meetings = Meeting.objects.prefetch_related("attendees").order_by("-date", "-id")
     return render(
         request,

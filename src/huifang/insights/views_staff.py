@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.insights import queries, services
 from huifang.insights.forms import AnswerForm, ScoresForm, SuggestionForm, TrainingForm
@@ -126,18 +126,24 @@ def training_detail(request: HttpRequest, pk: int) -> HttpResponse:
         access.require(can_manage)
         if form.is_valid():
             try:
-                services.record_training_scores(
-                    session=session, scores=form.scores(), expected_version=form.expected_version
-                )
-            except EditConflict:
-                current = ScoresForm(session=session)
-                form.show_conflict(version=services.training_version(session), current=current)
-                status = 409
+                with conflict_shown(
+                    form,
+                    lambda: session,
+                    version=services.training_version,
+                    current=lambda now: ScoresForm(session=now),
+                ) as conflict:
+                    services.record_training_scores(
+                        session=session,
+                        scores=form.scores(),
+                        expected_version=form.expected_version,
+                    )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, _("Assessment scores saved."))
-                return redirect("insights:training", pk=session.pk)
+                if not conflict:
+                    messages.success(request, _("Assessment scores saved."))
+                    return redirect("insights:training", pk=session.pk)
+                status = conflict.status
     return render(
         request,
         "insights/training_detail.html",
@@ -153,7 +159,7 @@ def suggestion_list(request: HttpRequest) -> HttpResponse:
     user = access.signed_in_user(request)
     form = SuggestionForm(request.POST or None)
     if request.method == "POST":
-        access.require(not access.is_read_only(user))
+        access.require(access.can_make_suggestion(user))
         policy = Policy.objects.filter(is_default=True).first()
         if form.is_valid():
             try:
@@ -174,7 +180,7 @@ def suggestion_list(request: HttpRequest) -> HttpResponse:
         {
             "suggestions": suggestions,
             "form": form,
-            "can_suggest": not access.is_read_only(user),
+            "can_suggest": access.can_make_suggestion(user),
             "can_answer": access.can_manage_policy(user),
         },
     )
@@ -190,24 +196,25 @@ def suggestion_answer(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.answer_suggestion(
-                suggestion=suggestion,
-                answered_by=user,
-                expected_version=form.expected_version,
-                **form.field_values(),
-            )
-        except EditConflict:
-            suggestion = get_object_or_404(Suggestion.objects.select_related("author"), pk=pk)
-            form.show_conflict(
-                version=services.suggestion_version(suggestion),
-                current=_answer_form(suggestion),
-            )
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: get_object_or_404(Suggestion.objects.select_related("author"), pk=pk),
+                version=services.suggestion_version,
+                current=_answer_form,
+            ) as conflict:
+                services.answer_suggestion(
+                    suggestion=suggestion,
+                    answered_by=user,
+                    expected_version=form.expected_version,
+                    **form.field_values(),
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("Answer saved."))
-            return redirect("insights:suggestions")
+            if not conflict:
+                messages.success(request, _("Answer saved."))
+                return redirect("insights:suggestions")
+            suggestion, status = conflict.row, conflict.status
     context = {"suggestion": suggestion, "form": form}
     return render(request, "insights/suggestion_answer.html", context, status=status)
 

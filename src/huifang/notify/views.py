@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.listing import paginate, sort_queryset
 from huifang.notify import queries, services
 from huifang.notify.channels import ChannelError
@@ -90,17 +90,19 @@ def preferences(request: HttpRequest) -> HttpResponse:
     )
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
+        with conflict_shown(
+            form,
+            lambda: user,
+            version=services.preference_version,
+            current=lambda now: PreferenceForm(instance=services.preference_for(now)),
+        ) as conflict:
             services.save_notification_preference(
                 user=user, expected_version=form.expected_version, **form.field_values()
             )
-        except EditConflict:
-            current = PreferenceForm(instance=services.preference_for(user))
-            form.show_conflict(version=services.preference_version(user), current=current)
-            status = 409
-        else:
+        if not conflict:
             messages.success(request, _("Notification preferences saved."))
             return redirect("notify:preferences")
+        status = conflict.status
     return render(request, "notify/preferences.html", {"form": form}, status=status)
 
 
@@ -122,18 +124,19 @@ def webhook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
     status = 200
     if request.method == "POST" and form.is_valid():
-        try:
+        with conflict_shown(
+            form,
+            lambda: get_object_or_404(WebhookEndpoint, pk=pk),
+            version=services.webhook_version,
+            current=lambda now: WebhookEndpointEditForm(instance=now),
+        ) as conflict:
             saved = services.save_webhook_endpoint(
                 endpoint=endpoint, expected_version=form.expected_version, **form.field_values()
             )
-        except EditConflict:
-            endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-            current = WebhookEndpointEditForm(instance=endpoint)
-            form.show_conflict(version=services.webhook_version(endpoint), current=current)
-            status = 409
-        else:
+        if not conflict:
             messages.success(request, _("Webhook “%(name)s” saved.") % {"name": saved.name})
             return redirect("notify:webhooks")
+        endpoint, status = conflict.row, conflict.status
     context = {"form": form, "endpoint": endpoint}
     return render(request, "notify/webhook_form.html", context, status=status)
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
 from huifang.policy.document import PHASE_ORDER, build_document
@@ -221,24 +221,26 @@ def edit_draft(request: HttpRequest, pk: int) -> HttpResponse:
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
         try:
-            update_policy_draft(
-                version=draft,
-                settings=settings_form.field_values(),
-                rules=[form.setting() for form in rule_forms],
-                checklist=entries,
-                expected_version=settings_form.expected_version,
-            )
-        except EditConflict:
-            draft = _draft_for_editing(request, pk)
-            settings_form.show_conflict(
-                version=draft_version(draft), current=DraftSettingsForm(instance=draft)
-            )
-            status = 409
+            with conflict_shown(
+                settings_form,
+                lambda: _draft_for_editing(request, pk),
+                version=draft_version,
+                current=lambda now: DraftSettingsForm(instance=now),
+            ) as conflict:
+                update_policy_draft(
+                    version=draft,
+                    settings=settings_form.field_values(),
+                    rules=[form.setting() for form in rule_forms],
+                    checklist=entries,
+                    expected_version=settings_form.expected_version,
+                )
         except DomainError as error:
             settings_form.add_error(None, error.message)
         else:
-            messages.success(request, _("Draft saved."))
-            return redirect("policy:edit_draft", pk=draft.pk)
+            if not conflict:
+                messages.success(request, _("Draft saved."))
+                return redirect("policy:edit_draft", pk=draft.pk)
+            draft, status = conflict.row, conflict.status
     return render(
         request,
         "policy/edit_draft.html",
@@ -298,28 +300,29 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            published, summary = publish_policy_revision(
-                version=draft,
-                effective_from=form.cleaned_data["effective_from"],
-                change_note=form.cleaned_data["change_note"],
-                published_by=access.signed_in_user(request),
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
             # A draft changed since the page was loaded is published only once read.
-            draft = _draft_for_editing(request, pk)
-            form.show_conflict(version=draft_version(draft))
-            status = 409
+            with conflict_shown(
+                form, lambda: _draft_for_editing(request, pk), version=draft_version
+            ) as conflict:
+                published, summary = publish_policy_revision(
+                    version=draft,
+                    effective_from=form.cleaned_data["effective_from"],
+                    change_note=form.cleaned_data["change_note"],
+                    published_by=access.signed_in_user(request),
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request,
-                _("Version %(number)d published.") % {"number": published.number}
-                + " "
-                + summary_text(summary),
-            )
-            return redirect("policy:version", pk=published.pk)
+            if not conflict:
+                messages.success(
+                    request,
+                    _("Version %(number)d published.") % {"number": published.number}
+                    + " "
+                    + summary_text(summary),
+                )
+                return redirect("policy:version", pk=published.pk)
+            draft, status = conflict.row, conflict.status
     return render(request, "policy/publish.html", {"version": draft, "form": form}, status=status)
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huifang.core.access import is_quality_or_admin
+from huifang.core.access import can_choose_any_manager
 from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import DateInput, OptionAttrsSelectMixin, StyledFormMixin
 from huifang.core.models import User
@@ -136,10 +136,9 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
         self.fields["default_contacts"].queryset = (  # type: ignore[attr-defined]
             Contact.objects.filter(customer__in=customers).select_related("customer")
         )
-        # A project manager creates projects they manage themselves: handing one to
-        # somebody else would lock them out of it at once.
+        # A project manager creates projects they manage themselves.
         managers = assignable_managers()
-        if not is_quality_or_admin(user):
+        if not can_choose_any_manager(user):
             managers = managers.filter(pk=user.pk)
         if self.instance.pk:
             managers = managers | User.objects.filter(pk=self.instance.manager_id)

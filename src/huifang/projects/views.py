@@ -3,6 +3,7 @@ status buttons and the project page."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.core import access, dataversion
-from huifang.core.concurrency import EditConflict, VersionForm
+from huifang.core.concurrency import Conflict, VersionForm, conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.history import history_of
 from huifang.core.listing import paginate, sort_queryset
@@ -150,23 +151,26 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = _edit_form(request, project, request.POST or None, version)
     if request.method == "POST" and form.is_valid():
         try:
-            project, result = services.update_project_with_team(
-                project=project,
-                members=form.cleaned_data["members"],
-                default_contacts=form.cleaned_data["default_contacts"],
-                expected_version=form.expected_version,
-                **form.changed_fields(),
-            )
-        except EditConflict:
-            current = _managed_project(request, pk)
-            version = services.project_version(current)
-            form.show_conflict(version=version, current=_edit_form(request, current, None, ""))
-            context = _edit_context(current, form, version=version)
-            return render(request, "projects/project_form.html", context, status=409)
+            with conflict_shown(
+                form,
+                lambda: _managed_project(request, pk),
+                version=services.project_version,
+                current=lambda now: _edit_form(request, now, None, ""),
+            ) as conflict:
+                project, result = services.update_project_with_team(
+                    project=project,
+                    members=form.cleaned_data["members"],
+                    default_contacts=form.cleaned_data["default_contacts"],
+                    expected_version=form.expected_version,
+                    **form.changed_fields(),
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            return _after_plan(request, project, result)
+            if not conflict:
+                return _after_plan(request, project, result)
+            context = _edit_context(conflict.row, form, version=conflict.version)
+            return render(request, "projects/project_form.html", context, status=conflict.status)
     context = _edit_context(project, form, version=version)
     return render(request, "projects/project_form.html", context)
 
@@ -224,13 +228,14 @@ def _refused(
     return render(request, "projects/project_form.html", context, status=status)
 
 
-def _conflict(request: HttpRequest, pk: int, **forms: Any) -> HttpResponse:
-    """The project changed since the page was loaded: show it as it is now, with the
-    submitted form kept and the current version in it (409)."""
-    project = _managed_project(request, pk)
-    for form in forms.values():
-        form.show_conflict(version=services.project_version(project))
-    return _refused(request, project, status=409, **forms)
+def _conflict_shown(
+    request: HttpRequest, pk: int, form: Any
+) -> AbstractContextManager[Conflict[Project]]:
+    """A status button's write: if the project changed since the page was loaded, it is
+    shown as it is now, with the button's form and the current version in it (409)."""
+    return conflict_shown(
+        form, lambda: _managed_project(request, pk), version=services.project_version
+    )
 
 
 @login_required
@@ -240,16 +245,17 @@ def project_hold(request: HttpRequest, pk: int) -> HttpResponse:
     hold_form = HoldForm(request.POST)
     if hold_form.is_valid():
         try:
-            project, result = services.put_project_on_hold(
-                project=project,
-                reason=hold_form.cleaned_data["reason"],
-                expected_version=hold_form.expected_version,
-            )
-        except EditConflict:
-            return _conflict(request, pk, hold_form=hold_form)
+            with _conflict_shown(request, pk, hold_form) as conflict:
+                project, result = services.put_project_on_hold(
+                    project=project,
+                    reason=hold_form.cleaned_data["reason"],
+                    expected_version=hold_form.expected_version,
+                )
         except DomainError as error:
             hold_form.add_error(None, error.message)
         else:
+            if conflict:
+                return _refused(request, conflict.row, status=409, hold_form=hold_form)
             messages.info(request, _("The project is on hold."))
             return _after_plan(request, project, result)
     return _refused(request, project, hold_form=hold_form)
@@ -263,14 +269,15 @@ def project_resume(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, project, resume_form=form)
     try:
-        project, result = services.resume_project(
-            project=project, expected_version=form.expected_version
-        )
-    except EditConflict:
-        return _conflict(request, pk, resume_form=form)
+        with _conflict_shown(request, pk, form) as conflict:
+            project, result = services.resume_project(
+                project=project, expected_version=form.expected_version
+            )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("projects:edit", pk=project.pk)
+    if conflict:
+        return _refused(request, conflict.row, status=409, resume_form=form)
     messages.info(request, _("The project has resumed."))
     return _after_plan(request, project, result)
 
@@ -282,16 +289,17 @@ def project_complete(request: HttpRequest, pk: int) -> HttpResponse:
     complete_form = CompleteForm(request.POST)
     if complete_form.is_valid():
         try:
-            project, result = services.complete_project(
-                project=project,
-                actual_end=complete_form.cleaned_data["actual_end"],
-                expected_version=complete_form.expected_version,
-            )
-        except EditConflict:
-            return _conflict(request, pk, complete_form=complete_form)
+            with _conflict_shown(request, pk, complete_form) as conflict:
+                project, result = services.complete_project(
+                    project=project,
+                    actual_end=complete_form.cleaned_data["actual_end"],
+                    expected_version=complete_form.expected_version,
+                )
         except DomainError as error:
             complete_form.add_error(None, error.message)
         else:
+            if conflict:
+                return _refused(request, conflict.row, status=409, complete_form=complete_form)
             messages.info(request, _("The project is completed."))
             return _after_plan(request, project, result)
     return _refused(request, project, complete_form=complete_form)
@@ -305,14 +313,15 @@ def project_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _refused(request, project, cancel_form=form)
     try:
-        project, result = services.cancel_project(
-            project=project, expected_version=form.expected_version
-        )
-    except EditConflict:
-        return _conflict(request, pk, cancel_form=form)
+        with _conflict_shown(request, pk, form) as conflict:
+            project, result = services.cancel_project(
+                project=project, expected_version=form.expected_version
+            )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("projects:edit", pk=project.pk)
+    if conflict:
+        return _refused(request, conflict.row, status=409, cancel_form=form)
     messages.info(request, _("The project is cancelled."))
     return _after_plan(request, project, result)
 
@@ -321,9 +330,7 @@ def _shown_project(user: User, pk: int) -> Project:
     """The project for its page, a read: the user's scope is checked live (nobody is
     asked who sees every project), and the project with its header joins and team is
     kept until the data changes (three queries)."""
-    in_scope = Project.objects.visible_to(user).filter(pk=pk)
-    if not access.sees_all_projects(user) and not in_scope.exists():
-        raise Http404
+    access.require_in_scope(user, Project.objects.visible_to(user).filter(pk=pk))
     project = dataversion.cached(
         "projects.shown", (pk,), lambda: project_with_team().filter(pk=pk).first()
     )

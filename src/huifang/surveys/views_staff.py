@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from huifang.core import access
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
 from huifang.policy.models import PhaseChoices
@@ -236,28 +236,33 @@ def questionnaire_edit(request: HttpRequest, phase: str) -> HttpResponse:
                 if question.cleaned_data and not question.cleaned_data.get("DELETE")
             ]
             try:
-                created = publish_questionnaire(
-                    phase=phase_value,
-                    created_by=user,
-                    questions=specs,
-                    expected_version=form.expected_version,
-                    **form.field_values(),
-                )
-            except EditConflict:
                 # Someone published a version meanwhile: keep this one's input, and
                 # show the title and introduction of the version now current.
-                form.show_conflict(
-                    version=questionnaire_version(phase_value),
-                    current=QuestionnaireForm(initial=QuestionnaireForm.initial_from(base)),
-                )
-                status = 409
+                with conflict_shown(
+                    form,
+                    lambda: phase_value,
+                    version=questionnaire_version,
+                    current=lambda _phase: QuestionnaireForm(
+                        initial=QuestionnaireForm.initial_from(base)
+                    ),
+                ) as conflict:
+                    created = publish_questionnaire(
+                        phase=phase_value,
+                        created_by=user,
+                        questions=specs,
+                        expected_version=form.expected_version,
+                        **form.field_values(),
+                    )
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(
-                    request, _("Version %(number)s was published.") % {"number": created.number}
-                )
-                return redirect("surveys:questionnaires")
+                if not conflict:
+                    messages.success(
+                        request,
+                        _("Version %(number)s was published.") % {"number": created.number},
+                    )
+                    return redirect("surveys:questionnaires")
+                status = conflict.status
     else:
         specs_from = question_specs(base) if base is not None else list(DEFAULT_QUESTIONS)
         initial: dict[str, Any] = QuestionnaireForm.initial_from(base) or {

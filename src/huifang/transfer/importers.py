@@ -104,11 +104,6 @@ class _Rollback(Exception):
     pass
 
 
-def can_import(user: Any) -> bool:
-    """Those who set projects and customers up: admins, quality and project managers."""
-    return access.can_create_project(user)
-
-
 # --- Cell parsing ---------------------------------------------------------------------
 
 
@@ -277,7 +272,7 @@ def _import_project(row: dict[str, Any], user: User, result: RowResult) -> None:
     if "cadence" in row:
         fields["cadence"] = _choice(row, "cadence", CadenceChoices, CadenceChoices.MONTHLY)
     managers = assignable_managers()
-    if not access.is_quality_or_admin(user):
+    if not access.can_choose_any_manager(user):
         managers = managers.filter(pk=user.pk)
     manager_name = _text(row, "manager")
     if manager_name:
@@ -380,7 +375,7 @@ def run_import(*, kind: str, content: bytes, user: User, dry_run: bool) -> Impor
     cannot be read at all and PermissionDenied for a user who may not import."""
     if kind not in ROW_IMPORTERS:
         raise DomainError(_("Unknown kind of import."))
-    if not can_import(user):
+    if not access.can_import(user):
         raise PermissionDenied
     table = read_table(content)
     check_columns(kind, table)

@@ -82,7 +82,7 @@ def index(request: HttpRequest) -> HttpResponse:
         request,
         "transfer/index.html",
         {
-            "can_import": importers.can_import(user),
+            "can_import": access.can_import(user),
             "form": UploadForm(),
             "kinds": importers.KIND_LABELS,
             "export_kinds": EXPORT_LABELS,
@@ -105,7 +105,7 @@ def template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 def preview(request: HttpRequest) -> HttpResponse:
     """Check the whole file without writing anything and show every row's errors."""
     user = access.signed_in_user(request)
-    access.require(importers.can_import(user))
+    access.require(access.can_import(user))
     form = UploadForm(request.POST, request.FILES)
     report = None
     upload_id = ""
@@ -142,7 +142,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest) -> HttpResponse:
     """Import the previewed file: all rows or none."""
     user = access.signed_in_user(request)
-    access.require(importers.can_import(user))
+    access.require(access.can_import(user))
     pending = request.session.get(SESSION_KEY) or {}
     upload_id = request.POST.get("upload_id", "")
     if not upload_id or pending.get("id") != upload_id:

@@ -10,7 +10,7 @@ is :mod:`huifang.visits.recording`. Access is decided by the views with
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -50,15 +50,23 @@ def visit_version(visit: Visit) -> str:
     )
 
 
+def _lock_visit(
+    visit: Visit, expected_version: str | None, version_of: Callable[[Visit], str]
+) -> None:
+    """With ``expected_version`` (a page's form, an API client's ``If-Match``), lock the
+    visit for the rest of the transaction and refuse with :class:`EditConflict` if
+    ``version_of`` it is no longer that. Checked before anything else, so a stale
+    writer always hears that they saw an old visit."""
+    if expected_version is not None:
+        lock_at_version(Visit.objects, visit.pk, expected=expected_version, version=version_of)
+
+
 def _claim_visit(
     visit: Visit,
     statuses: Iterable[str],
     message: str,
-    expected_version: str | None = None,
     **changes: Any,
 ) -> Visit:
-    if expected_version is not None:
-        lock_at_version(Visit.objects, visit.pk, expected=expected_version, version=visit_version)
     updated = Visit.objects.filter(pk=visit.pk, status__in=list(statuses)).update(
         updated_at=timezone.now(), **changes
     )
@@ -84,8 +92,19 @@ def mark_visit_missed(*, visit: Visit, today: datetime.date | None = None) -> Vi
 
 
 @transaction.atomic
-def cancel_visit(*, visit: Visit, reason: str, expected_version: str | None = None) -> Visit:
-    """Call a visit off, saying why; a visit already done stays done."""
+def cancel_visit(
+    *,
+    visit: Visit,
+    reason: str,
+    expected_version: str | None = None,
+    version_of: Callable[[Visit], str] = visit_version,
+) -> Visit:
+    """Call a visit off, saying why; a visit already done stays done.
+
+    ``expected_version`` and ``version_of``, here and in the other writes of a visit:
+    the version the writer loaded and how it is computed (:func:`visit_version` for the
+    pages; the API's ETag covers the row's stamp)."""
+    _lock_visit(visit, expected_version, version_of)
     reason = reason.strip()
     if not reason:
         raise DomainError(_("Say why the visit is cancelled."))
@@ -93,7 +112,6 @@ def cancel_visit(*, visit: Visit, reason: str, expected_version: str | None = No
         visit,
         [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
         _("A visit that is done or already cancelled cannot be cancelled."),
-        expected_version,
         status=VisitStatus.CANCELLED,
         cancel_reason=reason[:300],
     )
@@ -109,6 +127,7 @@ def book_visit(
     contacts: Iterable[Contact] = (),
     participants: Iterable[User] = (),
     expected_version: str | None = None,
+    version_of: Callable[[Visit], str] = visit_version,
 ) -> Visit:
     """Fix (or move) the appointment: when, in what form, with whom.
 
@@ -116,6 +135,7 @@ def book_visit(
     default visit contacts. A new
     ``owner`` and every participant must be on the project's team.
     """
+    _lock_visit(visit, expected_version, version_of)
     if scheduled_at is None:
         raise DomainError(_("Choose when the visit takes place."))
     checked_choice(form, VisitForm, _("visit form"))
@@ -138,7 +158,6 @@ def book_visit(
         visit,
         OPEN_VISIT_STATUSES,
         _("Only a planned or scheduled visit can be scheduled."),
-        expected_version,
         **changes,
     )
     visit.contacts.set(invited)
@@ -147,14 +166,20 @@ def book_visit(
 
 
 @transaction.atomic
-def reassign_visit(*, visit: Visit, owner: User, expected_version: str | None = None) -> Visit:
+def reassign_visit(
+    *,
+    visit: Visit,
+    owner: User,
+    expected_version: str | None = None,
+    version_of: Callable[[Visit], str] = visit_version,
+) -> Visit:
     """Hand a visit that still has to happen to another member of the team."""
+    _lock_visit(visit, expected_version, version_of)
     check_on_project_team(project=visit.project, user=owner)
     return _claim_visit(
         visit,
         [*OPEN_VISIT_STATUSES, VisitStatus.MISSED],
         _("A visit that is done or cancelled cannot be reassigned."),
-        expected_version,
         owner=owner,
     )
 

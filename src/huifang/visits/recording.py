@@ -38,7 +38,7 @@ from huifang.actions.services import (
     create_action,
     verify_action,
 )
-from huifang.core.concurrency import check_version, row_version
+from huifang.core.concurrency import EditConflict, check_version, row_version
 from huifang.core.errors import DomainError
 from huifang.core.history import record_change
 from huifang.customers.models import Contact
@@ -322,10 +322,9 @@ def _sync_feedback(
 # --- The record ------------------------------------------------------------------------
 
 
-def _conflict() -> DomainError:
-    return DomainError(
-        _("Someone else saved this record in the meantime. Reload it and try again."),
-        code="conflict",
+def _conflict() -> EditConflict:
+    return EditConflict(
+        _("Someone else saved this record in the meantime. Reload it and try again.")
     )
 
 
@@ -679,17 +678,18 @@ def amend_visit_record(
     ``actions.<id>.due_date``) and the reason, so the archive stays explainable.
     With ``expected_version`` (the amendment page's form, see
     :mod:`huifang.core.concurrency`) an amendment made since is refused."""
-    reason = reason.strip()
-    if not reason:
-        raise DomainError(_("Say why the record is amended."))
     locked = (
         VisitRecord.objects.select_for_update(of=("self",))
         .select_related("visit__project__policy", "visit__policy_version")
         .get(pk=record.pk)
     )
+    # A stale writer learns that first: whatever else is wrong, they saw an old record.
+    check_version(current=row_version(locked), expected=expected_version)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the record is amended."))
     if not locked.is_submitted:
         raise DomainError(_("Only a submitted record is amended; a draft is simply saved."))
-    check_version(current=row_version(locked), expected=expected_version)
     cleaned = _clean_fields(locked.visit, changes)
     if "percent_complete" in cleaned:
         visit = locked.visit

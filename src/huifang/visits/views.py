@@ -6,11 +6,11 @@ Every view loads the visit through ``visible_to(user)`` (outsiders get 404) and 
 services in :mod:`huifang.visits.lifecycle`, :mod:`huifang.visits.recording` and
 :mod:`huifang.visits.attachments`.
 
-Who may book a visit (the "Schedule" page): the project's managers
-(``can_manage_project``) and, for their own visit, the visit's owner, who may fix the
-appointment (time, form, contacts, participants) but not hand the visit to someone else.
-Cancelling, reassigning and adding ad-hoc visits stay with the managers: they change the
-plan itself.
+Who may book a visit (the "Schedule" page): the project's managers and, for their own
+visit, the visit's owner, who may fix the appointment (time, form, contacts,
+participants) but not hand the visit to someone else (``access.can_book_visit``).
+Cancelling, reassigning and adding ad-hoc visits stay with the managers
+(``access.can_manage_project``): they change the plan itself.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.core import access, dataversion
-from huifang.core.concurrency import EditConflict
+from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.history import merged_history
 from huifang.core.listing import paginate, sort_queryset
@@ -84,16 +84,6 @@ def _get_visit(request: HttpRequest, pk: int) -> Visit:
     if visit is None or not access.sees_project(request.user, visit.project):
         raise Http404
     return visit
-
-
-def may_schedule(user: Any, visit: Visit) -> bool:
-    if access.can_manage_project(user, visit.project):
-        return True
-    return (
-        visit.owner_id is not None
-        and visit.owner_id == user.pk
-        and access.can_record_visit(user, visit.project)
-    )
 
 
 # --- The list ---------------------------------------------------------------------------
@@ -173,7 +163,7 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_overdue": visit.is_overdue(today),
         "days_late": visit.days_late(today),
         "may_manage": may_manage,
-        "may_schedule": may_schedule(user, visit),
+        "may_schedule": access.can_book_visit(user, visit),
         "may_record": access.can_record_visit(user, project),
         "invitations": list(
             SurveyInvitation.objects.filter(visit=visit)
@@ -207,7 +197,7 @@ def _booking_form(visit: Visit, data: Any, *, may_reassign: bool, version: str) 
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     user = access.signed_in_user(request)
     visit = _get_visit(request, pk)
-    access.require(may_schedule(user, visit))
+    access.require(access.can_book_visit(user, visit))
     may_reassign = access.can_manage_project(user, visit.project)
     form = _booking_form(
         visit, request.POST or None, may_reassign=may_reassign, version=visit_version(visit)
@@ -216,25 +206,28 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            book_visit(
-                visit=visit,
-                scheduled_at=data["scheduled_at"],
-                form=data["form"],
-                owner=data["owner"] if may_reassign else None,
-                contacts=data["contacts"],
-                participants=data["participants"],
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            visit = _get_visit(request, pk)
-            current = _booking_form(visit, None, may_reassign=may_reassign, version="")
-            form.show_conflict(version=visit_version(visit), current=current)
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: _get_visit(request, pk),
+                version=visit_version,
+                current=lambda now: _booking_form(now, None, may_reassign=may_reassign, version=""),
+            ) as conflict:
+                book_visit(
+                    visit=visit,
+                    scheduled_at=data["scheduled_at"],
+                    form=data["form"],
+                    owner=data["owner"] if may_reassign else None,
+                    contacts=data["contacts"],
+                    participants=data["participants"],
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("The visit is scheduled."))
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(request, _("The visit is scheduled."))
+                return redirect("visits:detail", pk=visit.pk)
+            visit, status = conflict.row, conflict.status
     context = {"visit": visit, "form": form, "title": _("Schedule the visit")}
     return render(request, "visits/visit_form.html", context, status=status)
 
@@ -248,20 +241,21 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            cancel_visit(
-                visit=visit,
-                reason=form.cleaned_data["reason"],
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            visit = _get_visit(request, pk)
-            form.show_conflict(version=visit_version(visit))
-            status = 409
+            with conflict_shown(
+                form, lambda: _get_visit(request, pk), version=visit_version
+            ) as conflict:
+                cancel_visit(
+                    visit=visit,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("The visit is cancelled."))
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(request, _("The visit is cancelled."))
+                return redirect("visits:detail", pk=visit.pk)
+            visit, status = conflict.row, conflict.status
     context = {"visit": visit, "form": form, "title": _("Cancel the visit"), "danger": True}
     return render(request, "visits/visit_form.html", context, status=status)
 
@@ -282,21 +276,24 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            reassign_visit(
-                visit=visit,
-                owner=form.cleaned_data["owner"],
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            visit = _get_visit(request, pk)
-            current = _reassign_form(visit, None, "")
-            form.show_conflict(version=visit_version(visit), current=current)
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: _get_visit(request, pk),
+                version=visit_version,
+                current=lambda now: _reassign_form(now, None, ""),
+            ) as conflict:
+                reassign_visit(
+                    visit=visit,
+                    owner=form.cleaned_data["owner"],
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("The visit has a new owner."))
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(request, _("The visit has a new owner."))
+                return redirect("visits:detail", pk=visit.pk)
+            visit, status = conflict.row, conflict.status
     context = {"visit": visit, "form": form, "title": _("Reassign the visit")}
     return render(request, "visits/visit_form.html", context, status=status)
 
@@ -357,7 +354,7 @@ def record_visit(request: HttpRequest, pk: int) -> HttpResponse:
         context = {
             "visit": visit,
             "project": visit.project,
-            "may_schedule": may_schedule(user, visit),
+            "may_schedule": access.can_book_visit(user, visit),
         }
         return render(request, "visits/record_early.html", context)
     return views_record.handle_record_form(request, user, visit, record)

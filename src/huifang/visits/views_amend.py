@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from huifang.actions.models import ImprovementAction
-from huifang.core.concurrency import EditConflict, row_version
+from huifang.core.concurrency import conflict_shown, row_version
 from huifang.core.errors import DomainError
 from huifang.visits.forms import (
     ActionForm,
@@ -200,37 +200,41 @@ def handle_amendment_form(
         }
     status = 200
     if data is not None and all([form.is_valid(), *(part.is_valid() for part in parts.values())]):
+        stored = record.pk
         try:
-            amend_visit_record(
-                record=record,
-                amended_by=user,
-                reason=form.cleaned_data["reason"],
-                changes=form.changes(),
-                problems=(
-                    [spec for row in problems.forms if (spec := row.spec())]
-                    if "problems" in parts
-                    else None
-                ),
-                feedback=(feedback.spec() or {}) if "feedback" in parts else None,
-                actions=(
-                    [spec for row in actions.forms if (spec := row.spec())]
-                    if "actions" in parts
-                    else None
-                ),
-                expected_version=form.expected_version,
-            )
-        except EditConflict:
-            record = VisitRecord.objects.get(pk=record.pk)
-            current = AmendmentForm(record=record, checklist=checklist)
-            form.show_conflict(version=row_version(record), current=current)
-            status = 409
+            with conflict_shown(
+                form,
+                lambda: VisitRecord.objects.get(pk=stored),
+                version=row_version,
+                current=lambda now: AmendmentForm(record=now, checklist=checklist),
+            ) as conflict:
+                amend_visit_record(
+                    record=record,
+                    amended_by=user,
+                    reason=form.cleaned_data["reason"],
+                    changes=form.changes(),
+                    problems=(
+                        [spec for row in problems.forms if (spec := row.spec())]
+                        if "problems" in parts
+                        else None
+                    ),
+                    feedback=(feedback.spec() or {}) if "feedback" in parts else None,
+                    actions=(
+                        [spec for row in actions.forms if (spec := row.spec())]
+                        if "actions" in parts
+                        else None
+                    ),
+                    expected_version=form.expected_version,
+                )
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request, _("The record is amended; the change is kept in its history.")
-            )
-            return redirect("visits:detail", pk=visit.pk)
+            if not conflict:
+                messages.success(
+                    request, _("The record is amended; the change is kept in its history.")
+                )
+                return redirect("visits:detail", pk=visit.pk)
+            record, status = conflict.row, conflict.status
     context = {
         "visit": visit,
         "record": record,

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, ImprovementAction
 from huifang.core import access, dataversion
-from huifang.core.concurrency import differences
+from huifang.core.concurrency import EditConflict, differences
 from huifang.core.errors import DomainError
 from huifang.policy.models import ChecklistItem
 from huifang.policy.queries import version_in_force
@@ -333,9 +333,8 @@ def _save(forms: RecordForms, visit: Visit, user: User) -> tuple[VisitRecord, di
     if revision is None:
         # A form without the revision it was built from (a page from before an
         # upgrade, a hand-made post) cannot say what it replaces: refused as out of date.
-        raise DomainError(
-            _("This page is out of date: it does not say which version of the record it shows."),
-            code="conflict",
+        raise EditConflict(
+            _("This page is out of date: it does not say which version of the record it shows.")
         )
     problem_rows = [
         (i, spec) for i, form in enumerate(forms.problems.forms) if (spec := form.spec())
@@ -395,7 +394,7 @@ def _autosave(forms: RecordForms, visit: Visit, user: User) -> JsonResponse:
     try:
         record, rows = _save(forms, visit, user)
     except DomainError as error:
-        conflict = error.code == "conflict"
+        conflict = isinstance(error, EditConflict)
         message = error.message
         if conflict:
             message = _(
@@ -441,7 +440,7 @@ def handle_record_form(
     try:
         saved, _rows = _save(forms, visit, user)
     except DomainError as error:
-        if error.code != "conflict":
+        if not isinstance(error, EditConflict):
             forms.record.add_error(None, error.message)
             return _render(request, visit, record, forms)
         # Keep what the user typed, and take the revision now stored: saving again is
