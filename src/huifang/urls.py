@@ -8,8 +8,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from huifang.core import bench_views
 from huifang.core import views as core_views
+from huifang.demo import bench_views
 
 # A lock error raised outside a view answers 503, not 500 (core/busy.py).
 handler500 = "huifang.core.busy.server_error"
