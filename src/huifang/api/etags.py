@@ -14,13 +14,17 @@ between the read and the write is always seen."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huifang.api.common import WRITE_ERRORS, ErrorOut
 from huifang.api.errors import PreconditionFailed, PreconditionRequired
 from huifang.core.concurrency import EditConflict
+
+if TYPE_CHECKING:
+    from huifang.visits.models import Visit
 
 ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: ErrorOut}
 
@@ -28,6 +32,17 @@ ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: ErrorOut}
 def etag(version: str) -> str:
     """The ``ETag`` header's value for a version (a strong, quoted tag)."""
     return f'"{version}"'
+
+
+def visit_version(visit: Visit) -> str:
+    """A visit has no revision counter: its version is derived from ``updated_at``
+    (every service that changes a visit touches it)."""
+    stamp = f"{visit.pk}:{visit.updated_at.isoformat()}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
+
+
+def visit_etag(visit: Visit) -> str:
+    return etag(visit_version(visit))
 
 
 def expected_version(if_match: str | None, *, required: bool) -> str | None:

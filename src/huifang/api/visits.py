@@ -6,7 +6,6 @@ Optimistic concurrency: a visit has no revision counter, so its ETag is derived 
 check runs on the row locked for update, so a stale write changes nothing."""
 
 import datetime
-import hashlib
 from typing import Any
 
 from django.db import transaction
@@ -25,7 +24,7 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.etags import ETAG_ERRORS, check, etag, expected_version
+from huifang.api.etags import ETAG_ERRORS, check, expected_version, visit_etag, visit_version
 from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import VisitOut
 from huifang.core import access
@@ -37,15 +36,6 @@ from huifang.visits.models import OPEN_VISIT_STATUSES, Visit, VisitForm, VisitSt
 from huifang.visits.views import may_schedule
 
 router = Router(tags=["visits"])
-
-
-def visit_version(visit: Visit) -> str:
-    stamp = f"{visit.pk}:{visit.updated_at.isoformat()}"
-    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
-
-
-def visit_etag(visit: Visit) -> str:
-    return etag(visit_version(visit))
 
 
 class VisitFilter(Schema):
