@@ -6,7 +6,6 @@ member of the organisation with no part in it. Every rule is checked with all th
 
 from __future__ import annotations
 
-import datetime
 import socket
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -23,8 +22,7 @@ from huifang.core.models import Role, User
 from huifang.policy.models import Policy
 from huifang.policy.services import ensure_default_policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import UserFactory, make_project
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -101,20 +99,9 @@ def admin_user(db: None) -> User:
 def project(policy: Policy, owner: User, colleague: User) -> Project:
     """An active monthly project managed by ``owner`` with ``colleague`` on the team,
     planned as of 2026-03-01."""
-    created, _ = create_project(
-        code="P-001",
-        name="ERP rollout",
-        customer=CustomerFactory(),
-        manager=owner,
-        status="active",
-        cadence="monthly",
-        planned_start=datetime.date(2026, 3, 2),
-        planned_end=datetime.date(2026, 8, 31),
-        policy=policy,
-        members=[colleague],
-        today=datetime.date(2026, 3, 1),
+    return make_project(
+        code="P-001", name="ERP rollout", manager=owner, policy=policy, members=[colleague]
     )
-    return created
 
 
 class _Inbox:

@@ -1,12 +1,20 @@
 """factory_boy factories for the domain. Tests build data with these or, for anything
-with a workflow (projects, records, actions), with the real services."""
+with a workflow (projects, records, actions), with the real services: ``make_project``
+creates a project through ``create_project``, so its visits are planned."""
 
 from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
 
 import factory
 
 from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
+from huifang.policy.models import Policy
+from huifang.projects.models import Project
+from huifang.projects.services import create_project
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):
@@ -35,3 +43,44 @@ class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     customer = factory.SubFactory(CustomerFactory)
     name = factory.Sequence(lambda n: f"Contact {n}")
     email = factory.LazyAttribute(lambda contact: f"contact{contact.name[-1]}@example.com")
+
+
+# The project most tests need: active, monthly, running from March to August 2026 and
+# planned the day before it starts.
+PLANNED_START = datetime.date(2026, 3, 2)
+PLANNED_END = datetime.date(2026, 8, 31)
+PLANNED_ON = datetime.date(2026, 3, 1)
+
+
+def make_project(
+    *,
+    code: str,
+    manager: User,
+    policy: Policy,
+    name: str = "",
+    customer: Customer | None = None,
+    status: str = "active",
+    cadence: str = "monthly",
+    planned_start: datetime.date = PLANNED_START,
+    planned_end: datetime.date | None = PLANNED_END,
+    members: Iterable[User] = (),
+    today: datetime.date = PLANNED_ON,
+    **fields: Any,
+) -> Project:
+    """A project created with the real service (its team set and its visits planned on
+    ``today``), for a customer of its own unless ``customer`` is given."""
+    created, _result = create_project(
+        code=code,
+        name=name or f"Project {code}",
+        customer=customer if customer is not None else CustomerFactory.create(),
+        manager=manager,
+        status=status,
+        cadence=cadence,
+        planned_start=planned_start,
+        planned_end=planned_end,
+        policy=policy,
+        members=members,
+        today=today,
+        **fields,
+    )
+    return created

@@ -1,5 +1,7 @@
 """A page's forms as a browser would submit them, for tests that post what a user
-loaded (hidden fields such as the edit forms' ``version`` included)."""
+loaded (hidden fields such as the edit forms' ``version`` included), and the data of
+formsets (their management form, the customer form's contact rows) for tests that
+post without loading."""
 
 from __future__ import annotations
 
@@ -118,3 +120,31 @@ def form_version(client: Client, page: str, *, action: str = "", field: str = "v
     matches = [values for name, values in data.items() if name.split("-")[-1] == field]
     assert matches, f"no {field} field on {page}"
     return str(matches[0][0])
+
+
+# --- Formsets as posted ------------------------------------------------------------------
+
+
+def management(prefix: str = "contacts", total: int = 1, initial: int = 0) -> dict[str, Any]:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def contact_row(index: int, name: str, **values: Any) -> dict[str, Any]:
+    row = {
+        "name": name,
+        "title": "",
+        "phone": "",
+        "email": "",
+        "wechat_id": "",
+        "preferred_channel": "phone",
+        "language": "zh-hans",
+    }
+    row.update(values)
+    if row.get("is_primary") is False:
+        del row["is_primary"]
+    return {f"contacts-{index}-{key}": value for key, value in row.items()}

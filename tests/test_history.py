@@ -73,7 +73,6 @@ def _save(visit: Visit, user: User, **fields: Any) -> VisitRecord:
         problems=[{"category": "schedule", "description": "Late test data"}],
         feedback={"overall_satisfaction": 4},
         actions=[],
-        verifications=[],
     )
 
 

@@ -272,7 +272,6 @@ def record_amendment(request: pytest.FixtureRequest) -> Scenario:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=draft, submitted_by=colleague)
     page = reverse("visits:amend", args=[visit.pk])

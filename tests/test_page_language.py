@@ -21,7 +21,6 @@ then:
 A leak is reported with the page, the role and the offending text.
 """
 
-# ruff: noqa: F811  (the matrix's module-scoped ``world`` fixture, imported)
 from __future__ import annotations
 
 import re
@@ -33,7 +32,9 @@ from django.db import models, transaction
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_access_matrix import EXPECTED, OK, RULES, World, world  # noqa: F401
+from tests.access_rules import EXPECTED, OK, RULES
+from tests.world import World
+from tests.world import world as world  # the module-scoped world fixture
 
 pytestmark = pytest.mark.django_db
 

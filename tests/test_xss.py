@@ -40,7 +40,7 @@ from huifang.surveys.models import QuestionKind
 from huifang.surveys.services import invite_contacts, submit_survey_response
 from huifang.visits.models import Attachment, Visit
 from huifang.visits.recording import save_visit_record, submit_visit_record
-from tests.customers.test_customer_views import contact_row, management
+from tests.pages import contact_row, management
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -125,7 +125,6 @@ def _fill(payload: str, policy: Policy, owner: User, colleague: User) -> dict[st
                 "problem_index": 0,
             }
         ],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=colleague)
     # A draft on the next visit: its record page shows the text inside <textarea>s.
@@ -137,7 +136,6 @@ def _fill(payload: str, policy: Policy, owner: User, colleague: User) -> dict[st
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     action = ImprovementAction.objects.get(project=project)
     notification = notify(

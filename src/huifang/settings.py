@@ -131,8 +131,8 @@ TEMPLATES = [
 
 # Filters that apps add to the template environment (name: dotted path).
 HUIFANG_TEMPLATE_FILTERS = {
-    "metric_value": "huifang.insights.filters.metric_value",
-    "percent": "huifang.insights.filters.percent",
+    "metric_value": "huifang.insights.formatting.metric_value",
+    "percent": "huifang.insights.formatting.percent",
 }
 
 # --- Database -------------------------------------------------------------------------

@@ -55,7 +55,7 @@ if settings.DEBUG or settings.HUIFANG_BENCH:
         path("bench/data-changed", bench_views.data_changed, name="bench_data_changed")
     )
 
-# Friendly error pages in the base layout (core/error_views.py).
-handler403 = "huifang.core.error_views.forbidden"
-handler404 = "huifang.core.error_views.not_found"
-handler500 = "huifang.core.error_views.server_error"
+# Friendly error pages in the base layout (core/views_errors.py).
+handler403 = "huifang.core.views_errors.forbidden"
+handler404 = "huifang.core.views_errors.not_found"
+handler500 = "huifang.core.views_errors.server_error"

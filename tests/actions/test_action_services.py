@@ -21,10 +21,9 @@ from huifang.core.errors import DomainError
 from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
 from huifang.visits.models import Visit, VisitRecord
 from huifang.visits.recording import save_visit_record
-from tests.factories import CustomerFactory
+from tests.factories import make_project
 
 TODAY = datetime.date(2026, 4, 20)
 
@@ -48,7 +47,6 @@ def _record(visit: Visit, user: User) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 
@@ -76,19 +74,7 @@ def later_record(project: Project, owner: User) -> VisitRecord:
 
 @pytest.fixture
 def other_project(policy: Policy, outsider_pm: User) -> Project:
-    created, _ = create_project(
-        code="P-002",
-        name="Warehouse",
-        customer=CustomerFactory(),
-        manager=outsider_pm,
-        status="active",
-        cadence="monthly",
-        planned_start=datetime.date(2026, 3, 2),
-        planned_end=datetime.date(2026, 8, 31),
-        policy=policy,
-        today=datetime.date(2026, 3, 1),
-    )
-    return created
+    return make_project(code="P-002", name="Warehouse", manager=outsider_pm, policy=policy)
 
 
 # --- Creating -----------------------------------------------------------------------------

@@ -25,10 +25,9 @@ from huifang.actions.services import (
 from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
 from huifang.visits.models import VisitRecord
 from huifang.visits.recording import save_visit_record
-from tests.factories import CustomerFactory
+from tests.factories import make_project
 
 TODAY = datetime.date(2026, 4, 20)
 
@@ -65,7 +64,6 @@ def _record(project: Project, user: User) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 
@@ -332,18 +330,12 @@ def test_action_list_reports_an_inverted_due_range(action: ImprovementAction, ow
 def _more_projects(policy: Policy, manager: User, count: int) -> None:
     for number in range(count):
         member = User.objects.create_user(username=f"member{number}", role="member")
-        created, _ = create_project(
+        created = make_project(
             code=f"P-X{number}",
             name=f"Extra {number}",
-            customer=CustomerFactory(),
             manager=manager,
-            status="active",
-            cadence="monthly",
-            planned_start=datetime.date(2026, 3, 2),
-            planned_end=datetime.date(2026, 8, 31),
             policy=policy,
             members=[member],
-            today=datetime.date(2026, 3, 1),
         )
         for status_step in range(3):
             added = _action(created, member, description=f"Extra {number}.{status_step}")
@@ -385,7 +377,6 @@ def _record_of(project: Project, sequence: int, user: User) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 

@@ -50,7 +50,6 @@ def _record(visit: Visit, user: User, summary: str) -> VisitRecord:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
 

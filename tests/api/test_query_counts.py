@@ -15,8 +15,7 @@ from huifang.api.tokens import create_api_token
 from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
-from tests.factories import CustomerFactory
+from tests.factories import make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +34,8 @@ LISTS = [
 
 
 def _another_project(n: int, policy: Policy, owner: User, colleague: User) -> Project:
-    created, _ = create_project(
-        code=f"P-1{n:02d}",
-        name=f"Project {n}",
-        customer=CustomerFactory(),
-        manager=owner,
-        status="active",
-        cadence="monthly",
-        planned_start=datetime.date(2026, 3, 2),
-        planned_end=datetime.date(2026, 8, 31),
-        policy=policy,
-        members=[colleague],
-        today=datetime.date(2026, 3, 1),
+    created = make_project(
+        code=f"P-1{n:02d}", name=f"Project {n}", manager=owner, policy=policy, members=[colleague]
     )
     create_action(
         project=created,

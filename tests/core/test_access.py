@@ -21,9 +21,9 @@ from huifang.core import access
 from huifang.core.models import Role, User
 from huifang.policy.models import Policy
 from huifang.projects.models import Membership, Project
-from huifang.projects.services import create_project, set_project_team
+from huifang.projects.services import set_project_team
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import UserFactory, make_project
 
 PEOPLE = (
     "owner",
@@ -42,20 +42,15 @@ NONE: set[str] = set()
 
 @pytest.fixture
 def other_project(policy: Policy, outsider_pm: User, outsider: User) -> Project:
-    created, _ = create_project(
+    return make_project(
         code="P-002",
         name="Warehouse upgrade",
-        customer=CustomerFactory(),
         manager=outsider_pm,
-        status="active",
-        cadence="biweekly",
-        planned_start=datetime.date(2026, 3, 2),
-        planned_end=datetime.date(2026, 6, 30),
         policy=policy,
+        cadence="biweekly",
+        planned_end=datetime.date(2026, 6, 30),
         members=[outsider],
-        today=datetime.date(2026, 3, 1),
     )
-    return created
 
 
 @pytest.fixture

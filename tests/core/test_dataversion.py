@@ -325,7 +325,7 @@ def test_a_write_outside_any_transaction_moves_the_version_in_its_commit() -> No
 
 
 def test_planning_every_project_moves_the_version(project) -> None:
-    from huifang.visits.services import plan_all_projects
+    from huifang.visits.planning import plan_all_projects
 
     Visit.objects.filter(project=project, status="planned").delete()
     before = dataversion.current()

@@ -12,8 +12,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
 
-from huifang.core.error_views import server_error
 from huifang.core.models import User
+from huifang.core.views_errors import server_error
 from huifang.projects.models import Project
 
 pytestmark = pytest.mark.django_db

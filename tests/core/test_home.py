@@ -23,9 +23,8 @@ from django.test.utils import CaptureQueriesContext
 from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
 from huifang.visits.models import Visit, VisitStatus
-from tests.factories import CustomerFactory
+from tests.factories import make_project
 
 PASSWORD = "correct-horse-battery"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -235,17 +234,12 @@ def test_home_of_quality_shows_every_projects_visits(
 
 def _add_projects(policy: Policy, owner: User, count: int, prefix: str = "X") -> None:
     for number in range(count):
-        create_project(
+        make_project(
             code=f"P-{prefix}{number}",
             name=f"Extra {number}",
-            customer=CustomerFactory(),
             manager=owner,
-            status="active",
-            cadence="biweekly",
-            planned_start=datetime.date(2026, 3, 2),
-            planned_end=datetime.date(2026, 8, 31),
             policy=policy,
-            today=datetime.date(2026, 3, 1),
+            cadence="biweekly",
         )
 
 

@@ -22,7 +22,7 @@ from huifang.core.models import User
 from huifang.customers.models import Contact, Customer
 from huifang.projects.models import Project
 from tests.factories import ContactFactory, CustomerFactory
-from tests.pages import form_version
+from tests.pages import contact_row, form_version, management
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -37,31 +37,6 @@ def client_for(user: User | None, language: str = "en") -> Client:
     if user is not None:
         client.force_login(user)
     return client
-
-
-def management(prefix: str = "contacts", total: int = 1, initial: int = 0) -> dict[str, Any]:
-    return {
-        f"{prefix}-TOTAL_FORMS": str(total),
-        f"{prefix}-INITIAL_FORMS": str(initial),
-        f"{prefix}-MIN_NUM_FORMS": "0",
-        f"{prefix}-MAX_NUM_FORMS": "1000",
-    }
-
-
-def contact_row(index: int, name: str, **values: Any) -> dict[str, Any]:
-    row = {
-        "name": name,
-        "title": "",
-        "phone": "",
-        "email": "",
-        "wechat_id": "",
-        "preferred_channel": "phone",
-        "language": "zh-hans",
-    }
-    row.update(values)
-    if row.get("is_primary") is False:
-        del row["is_primary"]
-    return {f"contacts-{index}-{key}": value for key, value in row.items()}
 
 
 # --- list -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from huifang.demo.bench_seed import SCALES, Progress, SeedSummary, seed_bench_da
 from huifang.demo.bench_views import ceiling
 from huifang.projects.models import Project
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
-from huifang.visits.services import plan_all_projects
+from huifang.visits.planning import plan_all_projects
 
 pytestmark = pytest.mark.django_db
 TODAY = datetime.date(2026, 6, 15)

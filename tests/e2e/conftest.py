@@ -1,15 +1,32 @@
 """Browser tests: Playwright for Python driving Debian's Chromium (/usr/bin/chromium)
-against pytest-django's live server. Never a browser that a test tool downloads."""
+against pytest-django's live server. Never a browser that a test tool downloads.
+
+Shared by the recording tests: ``running`` (a project with an overdue visit and an
+action waiting for its verdict), ``assets`` (the static files for the live server)
+and ``unfold`` (the record form's sections, folded on a phone)."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.utils import timezone
+
+import huifang
+from huifang.actions.models import ImprovementAction
+from huifang.actions.services import create_action, mark_action_done
+from huifang.core.models import Role, User
+from huifang.policy.models import Policy
+from huifang.projects.models import Project
+from huifang.projects.services import create_project
+from huifang.visits.recording import save_visit_record, submit_visit_record
+from tests.factories import CustomerFactory, UserFactory
 
 # Playwright's sync API runs an event loop in the test thread; the live server and
 # the ORM calls the tests make are ordinary synchronous Django, which is safe here.
@@ -98,3 +115,66 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: urlsplit(url).path != "/login/")
     page.get_by_test_id("current-user").wait_for(state="attached")
     page.wait_for_load_state("load")
+
+
+def unfold(page: Any) -> None:
+    """Open the record form's sections, which fold on a phone."""
+    folded = page.locator("details.record-fold:not([open]) > summary")
+    while folded.count():
+        folded.first.click()
+
+
+# --- The recording tests' world ---------------------------------------------------------
+
+
+@pytest.fixture
+def running(policy: Policy) -> tuple[Project, User, User, ImprovementAction]:
+    """A project started 60 days ago: the kickoff is recorded, and its action is done
+    and waits for verification; the first ongoing visit is overdue."""
+    today = timezone.localdate()
+    manager = UserFactory.create(username="pm", role=Role.PROJECT_MANAGER)
+    member = UserFactory.create(username="member", role=Role.MEMBER)
+    project, _ = create_project(
+        code="E2E-1",
+        name="Warehouse system",
+        customer=CustomerFactory.create(name="Acme"),
+        manager=manager,
+        status="active",
+        cadence="monthly",
+        planned_start=today - datetime.timedelta(days=60),
+        planned_end=today + datetime.timedelta(days=120),
+        policy=policy,
+        members=[member],
+        today=today - datetime.timedelta(days=61),
+    )
+    kickoff = project.visits.get(phase="kickoff")
+    record = save_visit_record(
+        visit=kickoff,
+        recorded_by=member,
+        fields={"summary": "Kickoff done"},
+        problems=[],
+        feedback=None,
+        actions=[],
+    )
+    submit_visit_record(record=record, submitted_by=member, completed_on=kickoff.due_date)
+    action = create_action(
+        project=project,
+        description="Send a weekly status report",
+        owner=member,
+        due_date=today - datetime.timedelta(days=20),
+        created_by=manager,
+        record=record,
+    )
+    mark_action_done(
+        action=action, note="Sent every Friday", done_on=today - datetime.timedelta(days=10)
+    )
+    return project, manager, member, action
+
+
+@pytest.fixture
+def assets(settings: Any) -> None:
+    """Bootstrap and htmx for the live server, also while settings lack
+    STATICFILES_DIRS for src/huifang/static (reported to the lead)."""
+    static = str(Path(huifang.__file__).parent / "static")
+    if static not in [str(entry) for entry in settings.STATICFILES_DIRS]:
+        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, static]

@@ -11,7 +11,6 @@ import pytest
 from huifang.core.models import User
 from huifang.policy.models import NationalYear, Policy
 from tests.e2e.conftest import log_in
-from tests.e2e.test_record_visit import assets  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,7 +21,7 @@ def test_the_holiday_legend_and_marks_are_readable_on_a_phone_in_chinese(
     make_page: Any,
     policy: Policy,
     colleague: User,
-    assets: None,  # noqa: F811
+    assets: None,
 ) -> None:
     page = make_page(
         locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
@@ -56,7 +55,7 @@ def test_a_quality_manager_corrects_a_refused_line_in_the_preview_and_saves(
     page: Any,
     policy: Policy,
     quality: User,
-    assets: None,  # noqa: F811
+    assets: None,
 ) -> None:
     log_in(page, quality.username)
     page.goto("/policy/national-days/")

@@ -16,10 +16,7 @@ from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.lifecycle import reassign_visit
 from huifang.visits.models import Visit, VisitRecord
-from tests.e2e.conftest import PASSWORD, log_in
-
-# The recording tests' fixtures: their project (running) and the static files (assets).
-from tests.e2e.test_record_visit import assets, running, unfold  # noqa: F401
+from tests.e2e.conftest import PASSWORD, log_in, unfold
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("assets")]
 

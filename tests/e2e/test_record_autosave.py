@@ -14,10 +14,8 @@ from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitRecord
 from huifang.visits.recording import save_visit_record
 from tests.e2e.conftest import log_in
-from tests.e2e.test_record_visit import assets, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["assets", "running"]
 
 
 def _open_form(page: Any, visit: Visit, seconds: str = "1") -> None:
@@ -104,7 +102,6 @@ def test_stale_autosave_leaves_the_other_draft_and_says_so(
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
     page.fill("#id_record-summary", "The member's text")

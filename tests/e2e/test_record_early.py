@@ -12,10 +12,8 @@ from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import VisitRecord
 from tests.e2e.conftest import log_in
-from tests.e2e.test_record_visit import assets, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["assets", "running"]
 
 
 def test_record_now_with_confirmation(

@@ -11,84 +11,16 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-import huifang
 from huifang.actions.models import ActionStatus, ImprovementAction
-from huifang.actions.services import create_action, mark_action_done
-from huifang.core.models import Role, User
-from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
 from huifang.visits.models import Visit, VisitRecord
-from huifang.visits.recording import save_visit_record, submit_visit_record
-from tests.e2e.conftest import log_in
-from tests.factories import CustomerFactory, UserFactory
+from tests.e2e.conftest import log_in, unfold
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def running(policy: Policy) -> tuple[Project, User, User, ImprovementAction]:
-    """A project started 60 days ago: the kickoff is recorded, and its action is done
-    and waits for verification; the first ongoing visit is overdue."""
-    today = timezone.localdate()
-    manager = UserFactory.create(username="pm", role=Role.PROJECT_MANAGER)
-    member = UserFactory.create(username="member", role=Role.MEMBER)
-    project, _ = create_project(
-        code="E2E-1",
-        name="Warehouse system",
-        customer=CustomerFactory.create(name="Acme"),
-        manager=manager,
-        status="active",
-        cadence="monthly",
-        planned_start=today - datetime.timedelta(days=60),
-        planned_end=today + datetime.timedelta(days=120),
-        policy=policy,
-        members=[member],
-        today=today - datetime.timedelta(days=61),
-    )
-    kickoff = project.visits.get(phase="kickoff")
-    record = save_visit_record(
-        visit=kickoff,
-        recorded_by=member,
-        fields={"summary": "Kickoff done"},
-        problems=[],
-        feedback=None,
-        actions=[],
-        verifications=[],
-    )
-    submit_visit_record(record=record, submitted_by=member, completed_on=kickoff.due_date)
-    action = create_action(
-        project=project,
-        description="Send a weekly status report",
-        owner=member,
-        due_date=today - datetime.timedelta(days=20),
-        created_by=manager,
-        record=record,
-    )
-    mark_action_done(
-        action=action, note="Sent every Friday", done_on=today - datetime.timedelta(days=10)
-    )
-    return project, manager, member, action
-
-
-@pytest.fixture
-def assets(settings: Any) -> None:
-    """Bootstrap and htmx for the live server, also while settings lack
-    STATICFILES_DIRS for src/huifang/static (reported to the lead)."""
-    static = str(Path(huifang.__file__).parent / "static")
-    if static not in [str(entry) for entry in settings.STATICFILES_DIRS]:
-        settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, static]
-
-
 def _overdue_visit(project: Project) -> Visit:
     return project.visits.get(phase="ongoing", sequence=1)
-
-
-def unfold(page: Any) -> None:
-    """Open the record form's sections, which fold on a phone."""
-    folded = page.locator("details.record-fold:not([open]) > summary")
-    while folded.count():
-        folded.first.click()
 
 
 def _record_overdue_visit(

@@ -24,9 +24,10 @@ from huifang.policy.models import NationalYear, NationalYearSource, Policy
 from huifang.policy.national_days import load_national_year
 from huifang.projects.models import Project
 from huifang.projects.services import create_project
-from huifang.visits.lifecycle import schedule_visit
+from huifang.visits.lifecycle import book_visit
 from huifang.visits.models import Visit
 from tests.factories import CustomerFactory
+from tests.visits.planned_projects import count_queries, publish_weekends_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +86,7 @@ def test_loading_the_notice_moves_planned_visits_and_keeps_fixed_ones(
     free = kickoff_on(policy, owner, code="FREE", start="2027-02-13")
     fixed = kickoff_on(policy, owner, code="FIXED", start="2027-02-13")
     assert kickoff(free).due_date == D("2027-02-19")
-    schedule_visit(
+    book_visit(
         visit=kickoff(fixed),
         scheduled_at=datetime.datetime(2027, 2, 18, 10, tzinfo=datetime.UTC),
         form="phone",
@@ -141,8 +142,6 @@ def test_changing_a_loaded_year_moves_the_visits_back(
 
 
 def test_a_weekends_policy_is_not_replanned(owner: User, quality: User) -> None:
-    from tests.visits.test_planning_batch import publish_weekends_policy
-
     project = kickoff_on(publish_weekends_policy(), owner, code="WKND", start="2027-02-13")
     due = kickoff(project).due_date
 
@@ -226,8 +225,6 @@ def test_the_command_loads_an_ics_file(policy: Policy, owner: User, tmp_path: Pa
 def test_loading_costs_the_same_queries_for_25_projects_as_for_5(
     policy: Policy, owner: User, quality: User
 ) -> None:
-    from tests.visits.test_planning_batch import count_queries
-
     for number in range(5):
         kickoff_on(policy, owner, code=f"A{number}", start="2027-02-13")
     few = count_queries(lambda: load(quality))

@@ -24,8 +24,8 @@ from huifang.policy.services import (
 )
 from huifang.projects.services import cancel_project
 from huifang.visits.models import Visit, VisitStatus
-from huifang.visits.services import plan_project_visits
-from tests.visits.test_planning_batch import (
+from huifang.visits.planning import plan_project_visits
+from tests.visits.planned_projects import (
     TODAY,
     count_queries,
     make_projects,

@@ -20,7 +20,7 @@ from huifang.projects.services import (
     update_project,
 )
 from huifang.visits.models import Visit
-from huifang.visits.services import PlanResult
+from huifang.visits.planning import PlanResult
 from tests.factories import CustomerFactory, UserFactory
 
 D = datetime.date.fromisoformat

@@ -220,7 +220,6 @@ def _submit_record(visit: Visit, user: User, summary: str) -> None:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=user, completed_on=TODAY)
 
@@ -237,7 +236,6 @@ def test_project_detail_lists_submitted_records_only(
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     response = client_for(owner).get(reverse("projects:detail", args=[project.pk]))
     assert [record.summary for record in response.context["records"]] == ["Kickoff went well"]

@@ -4,7 +4,7 @@ Chinese, one English speaking) and a helper that invites through the real servic
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import pytest
@@ -20,6 +20,7 @@ from tests.factories import ContactFactory
 
 Invite = Callable[..., tuple[SurveyInvitation, str]]
 
+# A happy answer as the public survey page posts it (its form's fields).
 ANSWERS = {
     "q_overall": "5",
     "q_quality": "4",
@@ -29,6 +30,16 @@ ANSWERS = {
     "q_recommend": "9",
     "q_evaluation": "Good results",
     "q_suggestions": "Keep going",
+}
+# A happy answer as the survey service takes it (question key → value).
+SERVICE_ANSWERS: dict[str, Any] = {
+    "overall": 5,
+    "quality": 4,
+    "schedule": 4,
+    "communication": 5,
+    "service": 5,
+    "recommend": 9,
+    "evaluation": "Good results",
 }
 
 

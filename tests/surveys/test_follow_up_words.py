@@ -12,8 +12,7 @@ from huifang.actions.wording import SURVEY_FOLLOW_UP
 from huifang.core.models import User
 from huifang.customers.models import Contact
 from huifang.surveys.services import submit_survey_response
-from tests.surveys.conftest import Invite
-from tests.surveys.test_survey_services import ANSWERS
+from tests.surveys.conftest import SERVICE_ANSWERS, Invite
 
 migration = __import__(
     "huifang.actions.migrations.0006_action_description_key_from_text", fromlist=["x"]
@@ -37,7 +36,7 @@ def _detractor(invite: Invite, contact: Contact, owner: User) -> ImprovementActi
     owner.save(update_fields=["language"])
     invitation, _ = invite(contact)
     submit_survey_response(
-        invitation=invitation, answers={**ANSWERS, "recommend": 3}, language="zh-hans"
+        invitation=invitation, answers={**SERVICE_ANSWERS, "recommend": 3}, language="zh-hans"
     )
     return ImprovementAction.objects.get()
 

@@ -14,8 +14,7 @@ from huifang.celery import app
 from huifang.customers.models import Contact
 from huifang.notify.periodic import _tick
 from huifang.surveys.services import submit_survey_response
-from tests.surveys.conftest import Invite, make_contact
-from tests.surveys.test_survey_services import ANSWERS
+from tests.surveys.conftest import SERVICE_ANSWERS, Invite, make_contact
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -52,7 +51,7 @@ def test_periodic_runner_reminds_once_not_answered_nor_expired(
         answered, _ = invite(contact_en)
         late = make_contact(customer=contact.customer, name="Wang Wu", email="wang@example.com")
         expiring, _ = invite(late)
-    submit_survey_response(invitation=answered, answers=ANSWERS, language="en")
+    submit_survey_response(invitation=answered, answers=SERVICE_ANSWERS, language="en")
     # The third invitation expires before its reminder would be due.
     expiring.expires_at = _at(start + datetime.timedelta(days=3), 10)
     expiring.save(update_fields=["expires_at"])

@@ -38,7 +38,6 @@ def _submit_record(visit: Visit, user: User) -> None:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=user, completed_on=timezone.localdate())
 

@@ -29,17 +29,7 @@ from huifang.surveys.services import (
 )
 from huifang.surveys.tasks import send_survey_reminders_task
 from huifang.visits.models import Feedback, FeedbackSource, Visit
-from tests.surveys.conftest import Invite, make_contact
-
-ANSWERS: dict[str, Any] = {
-    "overall": 5,
-    "quality": 4,
-    "schedule": 4,
-    "communication": 5,
-    "service": 5,
-    "recommend": 9,
-    "evaluation": "Good results",
-}
+from tests.surveys.conftest import SERVICE_ANSWERS, Invite, make_contact
 
 
 def _token(path: str) -> str:
@@ -153,7 +143,7 @@ def test_answer_becomes_survey_feedback_of_the_visit(
     invite: Invite, contact: Contact, project: Project
 ) -> None:
     invitation, _ = invite(contact)
-    response = submit_survey_response(invitation=invitation, answers=ANSWERS, language="en")
+    response = submit_survey_response(invitation=invitation, answers=SERVICE_ANSWERS, language="en")
     feedback = response.feedback
     assert feedback.source == FeedbackSource.SURVEY
     assert feedback.respondent == contact
@@ -169,11 +159,11 @@ def test_answer_becomes_survey_feedback_of_the_visit(
 
 def test_second_answer_is_refused(invite: Invite, contact: Contact) -> None:
     invitation, _ = invite(contact)
-    submit_survey_response(invitation=invitation, answers=ANSWERS, language="en")
+    submit_survey_response(invitation=invitation, answers=SERVICE_ANSWERS, language="en")
     stale = SurveyInvitation.objects.get(pk=invitation.pk)
     stale.responded_at = None  # a page loaded before the first answer
     with pytest.raises(DomainError) as error:
-        submit_survey_response(invitation=stale, answers=ANSWERS, language="en")
+        submit_survey_response(invitation=stale, answers=SERVICE_ANSWERS, language="en")
     assert error.value.code == "answered"
     assert SurveyResponse.objects.count() == 1
     assert Feedback.objects.count() == 1
@@ -181,7 +171,7 @@ def test_second_answer_is_refused(invite: Invite, contact: Contact) -> None:
 
 def test_one_response_per_invitation_is_a_database_rule(invite: Invite, contact: Contact) -> None:
     invitation, _ = invite(contact)
-    response = submit_survey_response(invitation=invitation, answers=ANSWERS, language="en")
+    response = submit_survey_response(invitation=invitation, answers=SERVICE_ANSWERS, language="en")
     with pytest.raises(IntegrityError), transaction.atomic():
         SurveyResponse.objects.create(
             invitation=invitation,
@@ -204,7 +194,7 @@ def test_expired_invitation_cannot_be_answered(invite: Invite, contact: Contact)
     invitation, _ = invite(contact)
     later = timezone.now() + datetime.timedelta(days=15)
     with time_machine.travel(later), pytest.raises(DomainError) as error:
-        submit_survey_response(invitation=invitation, answers=ANSWERS, language="en")
+        submit_survey_response(invitation=invitation, answers=SERVICE_ANSWERS, language="en")
     assert error.value.code == "expired"
 
 
@@ -212,7 +202,7 @@ def test_revoked_invitation_cannot_be_answered(invite: Invite, contact: Contact)
     invitation, _ = invite(contact)
     revoke_invitation(invitation=invitation)
     with pytest.raises(DomainError) as error:
-        submit_survey_response(invitation=invitation, answers=ANSWERS, language="en")
+        submit_survey_response(invitation=invitation, answers=SERVICE_ANSWERS, language="en")
     assert error.value.code == "revoked"
 
 
@@ -239,7 +229,7 @@ def test_detractor_answer_creates_an_action_for_the_manager(
 ) -> None:
     invitation, _ = invite(contact)
     response = submit_survey_response(
-        invitation=invitation, answers={**ANSWERS, "recommend": 6}, language="zh-hans"
+        invitation=invitation, answers={**SERVICE_ANSWERS, "recommend": 6}, language="zh-hans"
     )
     action = ImprovementAction.objects.get()
     assert action.origin == ActionOrigin.FEEDBACK
@@ -252,7 +242,9 @@ def test_detractor_answer_creates_an_action_for_the_manager(
 def test_low_overall_satisfaction_is_a_detractor(invite: Invite, contact: Contact) -> None:
     invitation, _ = invite(contact)
     submit_survey_response(
-        invitation=invitation, answers={**ANSWERS, "overall": 2, "recommend": 8}, language="en"
+        invitation=invitation,
+        answers={**SERVICE_ANSWERS, "overall": 2, "recommend": 8},
+        language="en",
     )
     assert ImprovementAction.objects.count() == 1
 
@@ -264,7 +256,7 @@ def test_detractor_answer_notifies_the_manager(
     owner.save()
     invitation, _ = invite(contact)
     response = submit_survey_response(
-        invitation=invitation, answers={**ANSWERS, "overall": 1}, language="en"
+        invitation=invitation, answers={**SERVICE_ANSWERS, "overall": 1}, language="en"
     )
     notification = Notification.objects.get(kind="survey_detractor")
     assert notification.recipient == owner
@@ -284,7 +276,7 @@ def test_reminder_goes_once_after_the_policy_days(
 ) -> None:
     first, _ = invite(contact)
     answered, _ = invite(contact_en)
-    submit_survey_response(invitation=answered, answers=ANSWERS, language="en")
+    submit_survey_response(invitation=answered, answers=SERVICE_ANSWERS, language="en")
     today = timezone.localdate()
     assert send_survey_reminders(today=today + datetime.timedelta(days=4)) == 0
     with django_capture_on_commit_callbacks(execute=True):
@@ -313,7 +305,7 @@ def test_tracking_totals_count_sent_opened_answered(
     first, _ = invite(contact)
     invite(contact_en)
     SurveyInvitation.objects.filter(pk=first.pk).update(opened_at=timezone.now())
-    submit_survey_response(invitation=first, answers=ANSWERS, language="en")
+    submit_survey_response(invitation=first, answers=SERVICE_ANSWERS, language="en")
     totals = tracking_totals(SurveyInvitation.objects.all())
     assert totals == {"sent": 2, "opened": 1, "answered": 1, "rate": 50.0}
 

@@ -184,7 +184,6 @@ def test_remove_attachment_of_a_submitted_record_is_refused(
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=colleague)
 

@@ -31,7 +31,7 @@ from huifang.projects.services import (
     update_project,
 )
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
-from huifang.visits.services import PlanResult, plan_all_projects, plan_project_visits
+from huifang.visits.planning import PlanResult, plan_all_projects, plan_project_visits
 from tests.factories import CustomerFactory
 
 D = datetime.date.fromisoformat

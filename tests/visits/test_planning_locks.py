@@ -20,8 +20,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from huifang.core.models import User
 from huifang.policy.models import Policy
-from huifang.visits.services import plan_all_projects
-from tests.visits.test_planning_batch import TODAY, make_projects
+from huifang.visits.planning import plan_all_projects
+from tests.visits.planned_projects import TODAY, make_projects
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL row locks"),
@@ -89,7 +89,7 @@ def test_run_plans_a_chunk_again_after_a_deadlock(
     thread = threading.Thread(target=lock_second_then_first)
     thread.start()
     assert holding_second.wait(10)
-    with caplog.at_level(logging.WARNING, logger="huifang.visits.services"):
+    with caplog.at_level(logging.WARNING, logger="huifang.visits.planning"):
         totals = plan_all_projects(today=TODAY)
     thread.join(30)
     assert failures == []

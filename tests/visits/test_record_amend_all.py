@@ -19,7 +19,7 @@ from huifang.api.tokens import create_api_token
 from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import RecordAmendment, VisitRecord
-from tests.visits.test_record_form import _client, _full, _kickoff, _url
+from tests.visits.record_form import client_for, full_record_data, kickoff_of, record_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -30,9 +30,9 @@ def _today(time_machine: Any) -> None:
 
 
 def _submitted(project: Project, colleague: User) -> tuple[Client, VisitRecord, str]:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague, intent="submit"))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague, intent="submit"))
     return client, VisitRecord.objects.get(visit=visit), reverse("visits:amend", args=[visit.pk])
 
 
@@ -118,7 +118,7 @@ def test_amendment_page_shows_the_records_rows(project: Project, colleague: User
 def test_amendment_cannot_name_a_row_of_another_record(project: Project, colleague: User) -> None:
     client, _record, url = _submitted(project, colleague)
     other_visit = project.visits.order_by("due_date", "pk")[1]
-    client.post(_url(other_visit), _full(colleague))
+    client.post(record_url(other_visit), full_record_data(colleague))
     foreign = VisitRecord.objects.get(visit=other_visit).problems.get()
     data = _as_shown(client, url)
     data.update(

@@ -15,7 +15,13 @@ from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import VisitRecord
 from huifang.visits.recording import submit_visit_record
-from tests.visits.test_record_form import _client, _data, _full, _kickoff, _url
+from tests.visits.record_form import (
+    client_for,
+    full_record_data,
+    kickoff_of,
+    record_data,
+    record_url,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -32,9 +38,11 @@ def _autosave(**changes: Any) -> dict[str, Any]:
 def test_autosave_stores_the_draft_and_hands_back_revision_and_row_ids(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    response = _client(colleague).post(_url(visit), _autosave(**_full(colleague)))
+    response = client_for(colleague).post(
+        record_url(visit), _autosave(**full_record_data(colleague))
+    )
 
     record = VisitRecord.objects.get(visit=visit)
     body = response.json()
@@ -47,14 +55,14 @@ def test_autosave_stores_the_draft_and_hands_back_revision_and_row_ids(
 def test_autosave_twice_with_the_ids_it_returned_adds_no_rows(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    first = client.post(_url(visit), _autosave(**_full(colleague))).json()
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    first = client.post(record_url(visit), _autosave(**full_record_data(colleague))).json()
 
     second = client.post(
-        _url(visit),
+        record_url(visit),
         _autosave(
-            **_full(
+            **full_record_data(
                 colleague,
                 **{
                     "record-revision": str(first["revision"]),
@@ -75,12 +83,12 @@ def test_autosave_twice_with_the_ids_it_returned_adds_no_rows(
 def test_stale_autosave_gets_409_and_leaves_the_other_draft(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    _client(owner).post(_url(visit), _data(**{"record-summary": "Owner's draft"}))
+    visit = kickoff_of(project)
+    client_for(owner).post(record_url(visit), record_data(**{"record-summary": "Owner's draft"}))
 
     # The colleague's page was opened before the owner saved: revision 0.
-    response = _client(colleague).post(
-        _url(visit), _autosave(**_data(**{"record-summary": "Colleague's text"}))
+    response = client_for(colleague).post(
+        record_url(visit), _autosave(**record_data(**{"record-summary": "Colleague's text"}))
     )
 
     assert response.status_code == 409
@@ -92,10 +100,10 @@ def test_stale_autosave_gets_409_and_leaves_the_other_draft(
 def test_autosave_of_an_invalid_form_saves_nothing_and_names_the_field(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    response = _client(colleague).post(
-        _url(visit), _autosave(**_data(**{"record-percent_complete": "140"}))
+    response = client_for(colleague).post(
+        record_url(visit), _autosave(**record_data(**{"record-percent_complete": "140"}))
     )
 
     assert response.status_code == 400
@@ -106,13 +114,13 @@ def test_autosave_of_an_invalid_form_saves_nothing_and_names_the_field(
 
 
 def test_autosave_of_a_submitted_record_gets_409_json(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _data())
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), record_data())
     record = VisitRecord.objects.get(visit=visit)
     submit_visit_record(record=record, submitted_by=colleague)
 
-    response = client.post(_url(visit), _autosave(**_data(**{"record-revision": "1"})))
+    response = client.post(record_url(visit), _autosave(**record_data(**{"record-revision": "1"})))
 
     assert (response.status_code, response.json()["message"]) == (
         409,
@@ -121,15 +129,15 @@ def test_autosave_of_a_submitted_record_gets_409_json(project: Project, colleagu
 
 
 def test_autosave_message_follows_the_language(project: Project, colleague: User) -> None:
-    response = _client(colleague, "zh-CN").post(
-        _url(_kickoff(project)), _autosave(**_full(colleague))
+    response = client_for(colleague, "zh-CN").post(
+        record_url(kickoff_of(project)), _autosave(**full_record_data(colleague))
     )
 
     assert response.json()["message"] == "草稿已于 10:00 自动保存。"
 
 
 def test_record_form_loads_the_autosave_script(project: Project, colleague: User) -> None:
-    html = _client(colleague).get(_url(_kickoff(project))).content.decode()
+    html = client_for(colleague).get(record_url(kickoff_of(project))).content.decode()
 
     assert 'src="/static/huifang/record-autosave.js"' in html
     assert 'id="autosave-status"' in html

@@ -15,7 +15,7 @@ from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import Visit
 from huifang.visits.recording import save_visit_record
-from tests.visits.test_record_form import _client, _kickoff, _url
+from tests.visits.record_form import client_for, kickoff_of, record_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = datetime.date(2026, 4, 20)
@@ -35,7 +35,7 @@ def _future(project: Project) -> Visit:
 def test_visit_not_yet_open_offers_schedule_and_record_now(project: Project, owner: User) -> None:
     visit = _future(project)
 
-    html = _client(owner).get(reverse("visits:detail", args=[visit.pk])).content.decode()
+    html = client_for(owner).get(reverse("visits:detail", args=[visit.pk])).content.decode()
 
     assert 'data-testid="schedule-first"' in html
     assert ">Record now</a>" in html
@@ -45,7 +45,9 @@ def test_visit_not_yet_open_offers_schedule_and_record_now(project: Project, own
 
 def test_open_visit_offers_record_the_visit(project: Project, owner: User) -> None:
     html = (
-        _client(owner).get(reverse("visits:detail", args=[_kickoff(project).pk])).content.decode()
+        client_for(owner)
+        .get(reverse("visits:detail", args=[kickoff_of(project).pk]))
+        .content.decode()
     )
 
     assert "Record the visit" in html
@@ -57,7 +59,7 @@ def test_record_url_of_a_visit_not_yet_open_asks_to_confirm(
 ) -> None:
     visit = _future(project)
 
-    response = _client(colleague).get(_url(visit))
+    response = client_for(colleague).get(record_url(visit))
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -67,7 +69,7 @@ def test_record_url_of_a_visit_not_yet_open_asks_to_confirm(
 
 
 def test_confirmed_record_now_shows_the_form(project: Project, colleague: User) -> None:
-    response = _client(colleague).get(_url(_future(project)), {"early": "1"})
+    response = client_for(colleague).get(record_url(_future(project)), {"early": "1"})
 
     assert 'id="record-form"' in response.content.decode()
 
@@ -81,20 +83,19 @@ def test_a_draft_of_an_early_visit_opens_without_asking(project: Project, collea
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
-    response = _client(colleague).get(_url(visit))
+    response = client_for(colleague).get(record_url(visit))
 
     assert 'id="record-form"' in response.content.decode()
 
 
 def test_record_now_confirmation_outsider_gets_404(project: Project, outsider: User) -> None:
-    assert _client(outsider).get(_url(_future(project))).status_code == 404
+    assert client_for(outsider).get(record_url(_future(project))).status_code == 404
 
 
 def test_record_now_confirmation_in_chinese(project: Project, colleague: User) -> None:
-    html = _client(colleague, "zh-CN").get(_url(_future(project))).content.decode()
+    html = client_for(colleague, "zh-CN").get(record_url(_future(project))).content.decode()
 
     assert "本次回访的时间窗口从" in html
     assert "是的，现在记录" in html

@@ -19,9 +19,16 @@ from huifang.actions.models import ActionStatus, ImprovementAction
 from huifang.actions.services import create_action, mark_action_done
 from huifang.core.models import User
 from huifang.projects.models import Project
-from huifang.visits.models import Problem, RecordAmendment, Visit, VisitRecord, VisitStatus
+from huifang.visits.models import Problem, RecordAmendment, VisitRecord, VisitStatus
 from huifang.visits.recording import save_visit_record, submit_visit_record
 from tests.pages import form_version
+from tests.visits.record_form import (
+    client_for,
+    full_record_data,
+    kickoff_of,
+    record_data,
+    record_url,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,119 +38,33 @@ def _today(time_machine: Any) -> None:
     time_machine.move_to(datetime.datetime(2026, 4, 20, 10, 0, tzinfo=SHANGHAI), tick=False)
 
 
-def _client(user: User, language: str = "en") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
-    client.force_login(user)
-    return client
-
-
-def _kickoff(project: Project) -> Visit:
-    return project.visits.get(phase="kickoff", sequence=1)
-
-
-def _url(visit: Visit) -> str:
-    return reverse("visits:record", args=[visit.pk])
-
-
-def _data(
-    revision: Any = "0", problems: Any = 1, actions: Any = 1, **changes: Any
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "intent": "save",
-        "record-revision": revision,
-        "record-work_completed": "Requirements signed off",
-        "record-work_outstanding": "Data migration",
-        "record-schedule_status": "on_track",
-        "record-percent_complete": "10",
-        "record-summary": "Good start",
-        "record-check_goals_confirmed": "on",
-        "record-completed_on": "",
-        "problems-TOTAL_FORMS": str(problems),
-        "problems-INITIAL_FORMS": "0",
-        "problems-MIN_NUM_FORMS": "0",
-        "problems-MAX_NUM_FORMS": "1000",
-        "actions-TOTAL_FORMS": str(actions),
-        "actions-INITIAL_FORMS": "0",
-        "actions-MIN_NUM_FORMS": "0",
-        "actions-MAX_NUM_FORMS": "1000",
-        "feedback-overall_satisfaction": "",
-        "feedback-quality_satisfaction": "",
-        "feedback-schedule_satisfaction": "",
-        "feedback-communication_satisfaction": "",
-        "feedback-service_satisfaction": "",
-        "feedback-likelihood_to_recommend": "",
-        "feedback-evaluation": "",
-        "feedback-suggestions": "",
-        "feedback-requirement_changes": "",
-        "feedback-respondent": "",
-    }
-    for index in range(problems):
-        data.update(
-            {
-                f"problems-{index}-category": "",
-                f"problems-{index}-severity": "medium",
-                f"problems-{index}-raised_by": "customer",
-                f"problems-{index}-description": "",
-            }
-        )
-    for index in range(actions):
-        data.update(
-            {
-                f"actions-{index}-id": "",
-                f"actions-{index}-description": "",
-                f"actions-{index}-owner": "",
-                f"actions-{index}-due_date": "",
-            }
-        )
-    data.update(changes)
-    return data
-
-
-def _full(colleague: User, **changes: Any) -> dict:
-    return _data(
-        **{
-            "problems-0-category": "schedule",
-            "problems-0-severity": "high",
-            "problems-0-description": "Late test data",
-            "feedback-overall_satisfaction": "4",
-            "feedback-quality_satisfaction": "5",
-            "feedback-likelihood_to_recommend": "9",
-            "feedback-requirement_changes": "Add a mobile report",
-            "actions-0-description": "Agree a test data plan",
-            "actions-0-owner": str(colleague.pk),
-            "actions-0-due_date": "2026-05-15",
-            **changes,
-        }
-    )
-
-
 # --- Access -----------------------------------------------------------------------------
 
 
 def test_record_form_opens_for_owner_and_colleague(
     project: Project, owner: User, colleague: User
 ) -> None:
-    url = _url(_kickoff(project))
+    url = record_url(kickoff_of(project))
 
-    assert (_client(owner).get(url).status_code, _client(colleague).get(url).status_code) == (
+    assert (client_for(owner).get(url).status_code, client_for(colleague).get(url).status_code) == (
         200,
         200,
     )
 
 
 def test_record_form_outsider_gets_404(project: Project, outsider: User) -> None:
-    assert _client(outsider).get(_url(_kickoff(project))).status_code == 404
+    assert client_for(outsider).get(record_url(kickoff_of(project))).status_code == 404
 
 
 def test_record_form_executive_is_forbidden(project: Project, executive: User) -> None:
-    response = _client(executive).post(_url(_kickoff(project)), _data())
+    response = client_for(executive).post(record_url(kickoff_of(project)), record_data())
 
     assert response.status_code == 403
     assert VisitRecord.objects.count() == 0
 
 
 def test_record_form_anonymous_redirects_to_login(project: Project) -> None:
-    url = _url(_kickoff(project))
+    url = record_url(kickoff_of(project))
 
     response = Client().get(url)
 
@@ -151,7 +72,7 @@ def test_record_form_anonymous_redirects_to_login(project: Project) -> None:
 
 
 def test_record_form_shows_checklist_and_planned_percent(project: Project, colleague: User) -> None:
-    response = _client(colleague).get(_url(_kickoff(project)))
+    response = client_for(colleague).get(record_url(kickoff_of(project)))
 
     html = response.content.decode()
     assert response.context["planned_percent"] == 27  # 49 of 182 days
@@ -165,7 +86,7 @@ def test_record_form_shows_checklist_and_planned_percent(project: Project, colle
 def test_record_form_checklist_labels_follow_the_language(
     project: Project, colleague: User
 ) -> None:
-    response = _client(colleague, "zh-CN").get(_url(_kickoff(project)))
+    response = client_for(colleague, "zh-CN").get(record_url(kickoff_of(project)))
 
     labels = [field.label for field in response.context["forms"].record.checklist_fields()]
     assert labels[0] == "项目目标已与客户确认"
@@ -175,12 +96,12 @@ def test_record_form_checklist_labels_follow_the_language(
 
 
 def test_record_form_saves_a_draft_with_all_sections(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    response = _client(colleague).post(_url(visit), _full(colleague))
+    response = client_for(colleague).post(record_url(visit), full_record_data(colleague))
 
     record = VisitRecord.objects.get(visit=visit)
-    assert (response.status_code, response["Location"]) == (302, _url(visit))
+    assert (response.status_code, response["Location"]) == (302, record_url(visit))
     assert (record.status, record.percent_complete, record.checklist) == (
         "draft",
         10,
@@ -202,11 +123,11 @@ def test_record_form_saves_a_draft_with_all_sections(project: Project, colleague
 
 
 def test_record_form_shows_the_draft_again(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague))
 
-    forms = client.get(_url(visit)).context["forms"]
+    forms = client.get(record_url(visit)).context["forms"]
 
     assert forms.record["revision"].value() == 1
     assert forms.problems.forms[0]["description"].value() == "Late test data"
@@ -215,9 +136,9 @@ def test_record_form_shows_the_draft_again(project: Project, colleague: User) ->
 
 
 def test_record_form_without_feedback_keeps_none(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    _client(colleague).post(_url(visit), _data())
+    client_for(colleague).post(record_url(visit), record_data())
 
     assert VisitRecord.objects.get(visit=visit).feedback.count() == 0
 
@@ -225,9 +146,11 @@ def test_record_form_without_feedback_keeps_none(project: Project, colleague: Us
 def test_record_form_add_another_problem_keeps_input_without_saving(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    response = _client(colleague).post(_url(visit), _full(colleague, intent="add_problem"))
+    response = client_for(colleague).post(
+        record_url(visit), full_record_data(colleague, intent="add_problem")
+    )
 
     problems = response.context["forms"].problems
     assert (response.status_code, len(problems.forms)) == (200, 2)
@@ -241,11 +164,11 @@ def test_record_form_add_another_problem_keeps_input_without_saving(
 def test_record_form_errors_are_shown_per_field_and_input_kept(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    response = _client(colleague).post(
-        _url(visit),
-        _full(
+    response = client_for(colleague).post(
+        record_url(visit),
+        full_record_data(
             colleague,
             **{
                 "record-percent_complete": "140",
@@ -270,8 +193,9 @@ def test_record_form_errors_are_shown_per_field_and_input_kept(
 def test_record_form_action_owner_off_the_team_is_refused(
     project: Project, colleague: User, outsider: User
 ) -> None:
-    response = _client(colleague).post(
-        _url(_kickoff(project)), _full(colleague, **{"actions-0-owner": str(outsider.pk)})
+    response = client_for(colleague).post(
+        record_url(kickoff_of(project)),
+        full_record_data(colleague, **{"actions-0-owner": str(outsider.pk)}),
     )
 
     assert response.context["forms"].actions.forms[0].errors == {
@@ -280,9 +204,9 @@ def test_record_form_action_owner_off_the_team_is_refused(
 
 
 def test_record_form_completed_in_the_future_is_refused(project: Project, colleague: User) -> None:
-    response = _client(colleague).post(
-        _url(_kickoff(project)),
-        _full(colleague, intent="submit", **{"record-completed_on": "2026-04-21"}),
+    response = client_for(colleague).post(
+        record_url(kickoff_of(project)),
+        full_record_data(colleague, intent="submit", **{"record-completed_on": "2026-04-21"}),
     )
 
     assert response.context["forms"].record.errors["completed_on"] == [
@@ -297,13 +221,16 @@ def test_record_form_completed_in_the_future_is_refused(project: Project, collea
 def test_record_form_stale_save_shows_conflict_and_keeps_input(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague))  # revision 1
-    _client(owner).post(_url(visit), _full(colleague, **{"record-revision": "1"}))  # now 2
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague))  # revision 1
+    client_for(owner).post(
+        record_url(visit), full_record_data(colleague, **{"record-revision": "1"})
+    )  # now 2
 
     response = client.post(
-        _url(visit), _full(colleague, **{"record-revision": "1", "record-summary": "Mine"})
+        record_url(visit),
+        full_record_data(colleague, **{"record-revision": "1", "record-summary": "Mine"}),
     )
 
     forms = response.context["forms"]
@@ -318,7 +245,7 @@ def test_record_form_stale_save_shows_conflict_and_keeps_input(
 def test_record_form_save_after_conflict_replaces_deliberately(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
     save_visit_record(
         visit=visit,
         recorded_by=owner,
@@ -326,11 +253,10 @@ def test_record_form_save_after_conflict_replaces_deliberately(
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
 
-    response = _client(colleague).post(
-        _url(visit), _data(**{"record-revision": "1", "record-summary": "Mine"})
+    response = client_for(colleague).post(
+        record_url(visit), record_data(**{"record-revision": "1", "record-summary": "Mine"})
     )
 
     assert response.status_code == 302
@@ -340,15 +266,17 @@ def test_record_form_save_after_conflict_replaces_deliberately(
 def test_record_form_first_save_racing_another_is_a_conflict(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    theirs = _client(owner)
-    mine = _client(colleague)
+    visit = kickoff_of(project)
+    theirs = client_for(owner)
+    mine = client_for(colleague)
     # Both open the form before the visit has a record.
-    assert theirs.get(_url(visit)).context["forms"].record["revision"].value() == 0
-    assert mine.get(_url(visit)).context["forms"].record["revision"].value() == 0
-    theirs.post(_url(visit), _full(colleague, **{"record-summary": "Theirs"}))
+    assert theirs.get(record_url(visit)).context["forms"].record["revision"].value() == 0
+    assert mine.get(record_url(visit)).context["forms"].record["revision"].value() == 0
+    theirs.post(record_url(visit), full_record_data(colleague, **{"record-summary": "Theirs"}))
 
-    response = mine.post(_url(visit), _full(colleague, **{"record-summary": "Mine"}))
+    response = mine.post(
+        record_url(visit), full_record_data(colleague, **{"record-summary": "Mine"})
+    )
 
     forms = response.context["forms"]
     assert response.status_code == 409
@@ -364,12 +292,14 @@ def test_record_form_first_save_racing_another_is_a_conflict(
 def test_record_form_post_without_revision_leaves_the_draft_alone(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    _client(owner).post(_url(visit), _full(colleague, **{"record-summary": "Theirs"}))
-    data = _full(colleague, **{"record-summary": "Mine"})
+    visit = kickoff_of(project)
+    client_for(owner).post(
+        record_url(visit), full_record_data(colleague, **{"record-summary": "Theirs"})
+    )
+    data = full_record_data(colleague, **{"record-summary": "Mine"})
     del data["record-revision"]
 
-    response = _client(colleague).post(_url(visit), data)
+    response = client_for(colleague).post(record_url(visit), data)
 
     forms = response.context["forms"]
     assert response.status_code == 409
@@ -384,10 +314,10 @@ def test_record_form_post_without_revision_leaves_the_draft_alone(
 def test_record_form_submit_archives_read_only_and_marks_visit_done(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
+    visit = kickoff_of(project)
+    client = client_for(colleague)
 
-    response = client.post(_url(visit), _full(colleague, intent="submit"))
+    response = client.post(record_url(visit), full_record_data(colleague, intent="submit"))
 
     visit.refresh_from_db()
     record = VisitRecord.objects.get(visit=visit)
@@ -400,7 +330,7 @@ def test_record_form_submit_archives_read_only_and_marks_visit_done(
         VisitStatus.DONE,
         datetime.date(2026, 4, 20),
     )
-    again = client.get(_url(visit))
+    again = client.get(record_url(visit))
     assert (again.status_code, again["Location"]) == (
         302,
         reverse("visits:detail", args=[visit.pk]),
@@ -413,20 +343,21 @@ def test_record_form_submit_archives_read_only_and_marks_visit_done(
 def test_record_form_post_to_submitted_record_changes_nothing(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague, intent="submit"))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague, intent="submit"))
 
-    client.post(_url(visit), _full(colleague, **{"record-summary": "Sneaky"}))
+    client.post(record_url(visit), full_record_data(colleague, **{"record-summary": "Sneaky"}))
 
     assert VisitRecord.objects.get(visit=visit).summary == "Good start"
 
 
 def test_record_form_submit_with_past_completion_date(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    _client(colleague).post(
-        _url(visit), _full(colleague, intent="submit", **{"record-completed_on": "2026-03-08"})
+    client_for(colleague).post(
+        record_url(visit),
+        full_record_data(colleague, intent="submit", **{"record-completed_on": "2026-03-08"}),
     )
 
     visit.refresh_from_db()
@@ -436,9 +367,9 @@ def test_record_form_submit_with_past_completion_date(project: Project, colleagu
 def test_amend_record_keeps_reason_and_old_and_new_values(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague, intent="submit"))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague, intent="submit"))
     url = reverse("visits:amend", args=[visit.pk])
 
     response = client.post(
@@ -473,9 +404,9 @@ def test_amend_record_keeps_reason_and_old_and_new_values(
 def test_amend_record_without_reason_or_change_is_refused(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague, intent="submit"))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague, intent="submit"))
     url = reverse("visits:amend", args=[visit.pk])
     unchanged = {
         "work_completed": "Requirements signed off",
@@ -498,11 +429,14 @@ def test_amend_record_without_reason_or_change_is_refused(
 def test_amend_record_of_a_draft_is_404_and_executive_403(
     project: Project, colleague: User, executive: User
 ) -> None:
-    visit = _kickoff(project)
-    _client(colleague).post(_url(visit), _data())
+    visit = kickoff_of(project)
+    client_for(colleague).post(record_url(visit), record_data())
     url = reverse("visits:amend", args=[visit.pk])
 
-    assert (_client(colleague).get(url).status_code, _client(executive).get(url).status_code) == (
+    assert (
+        client_for(colleague).get(url).status_code,
+        client_for(executive).get(url).status_code,
+    ) == (
         404,
         403,
     )
@@ -513,7 +447,7 @@ def test_amend_record_of_a_draft_is_404_and_executive_403(
 
 def _earlier_action(project: Project, owner: User, colleague: User) -> ImprovementAction:
     """An action raised at the kickoff (submitted) and since marked done."""
-    kickoff = _kickoff(project)
+    kickoff = kickoff_of(project)
     record = save_visit_record(
         visit=kickoff,
         recorded_by=colleague,
@@ -521,7 +455,6 @@ def _earlier_action(project: Project, owner: User, colleague: User) -> Improveme
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(
         record=record, submitted_by=colleague, completed_on=datetime.date(2026, 3, 8)
@@ -543,7 +476,7 @@ def test_record_form_lists_earlier_actions_for_verification(
     action = _earlier_action(project, owner, colleague)
     ongoing = project.visits.get(phase="ongoing", sequence=1)
 
-    response = _client(colleague).get(_url(ongoing))
+    response = client_for(colleague).get(record_url(ongoing))
 
     forms = response.context["verifications"]
     assert [form.action for form in forms] == [action]
@@ -561,15 +494,15 @@ def test_record_form_verifies_earlier_action_effective_on_submit(
     action = _earlier_action(project, owner, colleague)
     ongoing = project.visits.get(phase="ongoing", sequence=1)
     prefix = f"verify-{action.pk}"
-    client = _client(colleague)
+    client = client_for(colleague)
 
-    client.post(_url(ongoing), _data(**{f"{prefix}-result": "effective"}))
+    client.post(record_url(ongoing), record_data(**{f"{prefix}-result": "effective"}))
     action.refresh_from_db()
     assert action.status == ActionStatus.DONE  # a draft's verdict waits for submission
 
     client.post(
-        _url(ongoing),
-        _data(revision=1, intent="submit", **{f"{prefix}-result": "effective"}),
+        record_url(ongoing),
+        record_data(revision=1, intent="submit", **{f"{prefix}-result": "effective"}),
     )
 
     action.refresh_from_db()
@@ -585,12 +518,12 @@ def test_record_form_not_effective_needs_new_due_date(
     action = _earlier_action(project, owner, colleague)
     ongoing = project.visits.get(phase="ongoing", sequence=1)
     prefix = f"verify-{action.pk}"
-    client = _client(colleague)
+    client = client_for(colleague)
 
-    missing = client.post(_url(ongoing), _data(**{f"{prefix}-result": "not_effective"}))
+    missing = client.post(record_url(ongoing), record_data(**{f"{prefix}-result": "not_effective"}))
     client.post(
-        _url(ongoing),
-        _data(
+        record_url(ongoing),
+        record_data(
             intent="submit",
             **{f"{prefix}-result": "not_effective", f"{prefix}-new_due_date": "2026-05-31"},
         ),
@@ -613,9 +546,11 @@ def test_record_form_service_rule_is_shown_on_the_form(
     ongoing = project.visits.get(phase="ongoing", sequence=1)
     prefix = f"verify-{action.pk}"
 
-    response = _client(colleague).post(
-        _url(ongoing),
-        _data(**{f"{prefix}-result": "not_effective", f"{prefix}-new_due_date": "2026-04-01"}),
+    response = client_for(colleague).post(
+        record_url(ongoing),
+        record_data(
+            **{f"{prefix}-result": "not_effective", f"{prefix}-new_due_date": "2026-04-01"}
+        ),
     )
 
     assert response.context["forms"].record.non_field_errors() == [

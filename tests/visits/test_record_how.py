@@ -18,11 +18,11 @@ from huifang.api.tokens import create_api_token
 from huifang.core.models import User
 from huifang.customers.models import Contact
 from huifang.projects.models import Project
-from huifang.visits.lifecycle import schedule_visit
+from huifang.visits.lifecycle import book_visit
 from huifang.visits.models import Visit, VisitRecord
 from huifang.visits.recording import submit_visit_record
 from tests.factories import ContactFactory, CustomerFactory
-from tests.visits.test_record_form import _client, _data, _kickoff, _url
+from tests.visits.record_form import client_for, kickoff_of, record_data, record_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -38,8 +38,8 @@ def wang(project: Project) -> Contact:
 
 
 def _scheduled(project: Project, wang: Contact, colleague: User) -> Visit:
-    visit = _kickoff(project)
-    return schedule_visit(
+    visit = kickoff_of(project)
+    return book_visit(
         visit=visit,
         scheduled_at=datetime.datetime(2026, 4, 20, 9, 0, tzinfo=SHANGHAI),
         form="phone",
@@ -49,7 +49,7 @@ def _scheduled(project: Project, wang: Contact, colleague: User) -> Visit:
 
 
 def _how(visit: Visit, form: str, contacts: list[Contact], people: list[User], **more: Any) -> dict:
-    data = _data(**{"record-form": form, **more})
+    data = record_data(**{"record-form": form, **more})
     data["record-contacts"] = [str(contact.pk) for contact in contacts]
     data["record-participants"] = [str(person.pk) for person in people]
     return data
@@ -60,7 +60,7 @@ def test_record_form_starts_from_the_appointment(
 ) -> None:
     visit = _scheduled(project, wang, colleague)
 
-    how = _client(colleague).get(_url(visit)).context["forms"].how
+    how = client_for(colleague).get(record_url(visit)).context["forms"].how
 
     assert (how["form"].value(), how["contacts"].value(), how["participants"].value()) == (
         "phone",
@@ -72,10 +72,10 @@ def test_record_form_starts_from_the_appointment(
 def test_record_form_without_participants_starts_with_the_owner(
     project: Project, owner: User, colleague: User
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
     Visit.objects.filter(pk=visit.pk).update(owner=colleague)
 
-    how = _client(owner).get(_url(visit)).context["forms"].how
+    how = client_for(owner).get(record_url(visit)).context["forms"].how
 
     assert (how["form"].value(), how["participants"].value()) == ("", [colleague.pk])
 
@@ -84,9 +84,9 @@ def test_record_keeps_the_actual_form_and_people_and_the_visit_page_shows_them(
     project: Project, owner: User, wang: Contact, colleague: User
 ) -> None:
     visit = _scheduled(project, wang, colleague)
-    client = _client(colleague)
+    client = client_for(colleague)
 
-    client.post(_url(visit), _how(visit, "face_to_face", [wang], [colleague, owner]))
+    client.post(record_url(visit), _how(visit, "face_to_face", [wang], [colleague, owner]))
 
     record = VisitRecord.objects.get(visit=visit)
     html = client.get(reverse("visits:detail", args=[visit.pk])).content.decode()
@@ -99,15 +99,15 @@ def test_record_keeps_the_actual_form_and_people_and_the_visit_page_shows_them(
     visit.refresh_from_db()
     assert visit.form == "phone"
     # Opened again, the form shows the record's values, not the appointment's.
-    how = client.get(_url(visit)).context["forms"].how
+    how = client.get(record_url(visit)).context["forms"].how
     assert how["form"].value() == "face_to_face"
 
 
 def test_record_refuses_a_contact_of_another_customer(project: Project, colleague: User) -> None:
     stranger = ContactFactory.create(customer=CustomerFactory.create(), name="Stranger")
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
 
-    response = _client(colleague).post(_url(visit), _how(visit, "phone", [stranger], []))
+    response = client_for(colleague).post(record_url(visit), _how(visit, "phone", [stranger], []))
 
     assert response.status_code == 200
     assert response.context["forms"].how.errors["contacts"]
@@ -118,8 +118,8 @@ def test_amending_the_form_of_the_visit_keeps_old_and_new(
     project: Project, wang: Contact, colleague: User
 ) -> None:
     visit = _scheduled(project, wang, colleague)
-    client = _client(colleague)
-    client.post(_url(visit), _how(visit, "phone", [wang], [colleague]))
+    client = client_for(colleague)
+    client.post(record_url(visit), _how(visit, "phone", [wang], [colleague]))
     submit_visit_record(record=VisitRecord.objects.get(visit=visit), submitted_by=colleague)
     amend = reverse("visits:amend", args=[visit.pk])
     page = client.get(amend)
@@ -142,7 +142,7 @@ def test_amending_the_form_of_the_visit_keeps_old_and_new(
 def test_api_records_form_and_people(
     project: Project, owner: User, wang: Contact, colleague: User, client: Any
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
     headers = {
         "HTTP_AUTHORIZATION": f"Bearer {create_api_token(user=colleague, name='t').raw}",
         "HTTP_ACCEPT_LANGUAGE": "en",
@@ -168,7 +168,7 @@ def test_api_refuses_a_contact_of_another_customer(
     headers = {"HTTP_AUTHORIZATION": f"Bearer {create_api_token(user=colleague, name='t').raw}"}
 
     response = client.put(
-        f"/api/v1/visits/{_kickoff(project).pk}/record",
+        f"/api/v1/visits/{kickoff_of(project).pk}/record",
         json.dumps({"contact_ids": [stranger.pk]}),
         content_type="application/json",
         **headers,
@@ -180,8 +180,8 @@ def test_api_refuses_a_contact_of_another_customer(
 
 def test_exports_show_form_and_people(project: Project, wang: Contact, colleague: User) -> None:
     visit = _scheduled(project, wang, colleague)
-    client = _client(colleague)
-    client.post(_url(visit), _how(visit, "phone", [wang], [colleague]))
+    client = client_for(colleague)
+    client.post(record_url(visit), _how(visit, "phone", [wang], [colleague]))
 
     report = client.get(
         reverse("insights:export_records"), {"date_from": "2026-03-01", "date_to": "2026-03-31"}

@@ -19,7 +19,7 @@ from huifang.api.tokens import create_api_token
 from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import Feedback, Problem, VisitRecord
-from tests.visits.test_record_form import _client, _full, _kickoff, _url
+from tests.visits.record_form import client_for, full_record_data, kickoff_of, record_url
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -33,7 +33,7 @@ def _saved_again(record: VisitRecord, colleague: User, **changes: Any) -> dict[s
     """The form as the page shows the saved draft, posted back with ``changes``."""
     problem = record.problems.get()
     action = record.actions.get()
-    return _full(
+    return full_record_data(
         colleague,
         **{
             "record-revision": str(record.revision),
@@ -49,9 +49,12 @@ def _saved_again(record: VisitRecord, colleague: User, **changes: Any) -> dict[s
 def test_draft_save_keeps_problem_feedback_and_action_link(
     project: Project, colleague: User
 ) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague, **{"actions-0-description": "Plan test data"}))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(
+        record_url(visit),
+        full_record_data(colleague, **{"actions-0-description": "Plan test data"}),
+    )
     record = VisitRecord.objects.get(visit=visit)
     problem, feedback = record.problems.get(), record.feedback.get()
     action = record.actions.get()
@@ -60,7 +63,7 @@ def test_draft_save_keeps_problem_feedback_and_action_link(
     type(action).objects.filter(pk=action.pk).update(problem=problem)
 
     response = client.post(
-        _url(visit),
+        record_url(visit),
         _saved_again(record, colleague, **{"problems-0-description": "Late test data (fixed)"}),
     )
 
@@ -79,15 +82,15 @@ def test_draft_save_keeps_problem_feedback_and_action_link(
 
 
 def test_record_form_sets_problem_status_and_resolution(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    client.post(_url(visit), _full(colleague))
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    client.post(record_url(visit), full_record_data(colleague))
     record = VisitRecord.objects.get(visit=visit)
     problem = record.problems.get()
 
-    page = client.get(_url(visit)).content.decode()
+    page = client.get(record_url(visit)).content.decode()
     client.post(
-        _url(visit),
+        record_url(visit),
         _saved_again(
             record,
             colleague,
@@ -103,21 +106,21 @@ def test_record_form_sets_problem_status_and_resolution(project: Project, collea
 
 
 def test_draft_save_removes_only_the_problem_left_out(project: Project, colleague: User) -> None:
-    visit = _kickoff(project)
-    client = _client(colleague)
-    data = _full(colleague, problems=2)
+    visit = kickoff_of(project)
+    client = client_for(colleague)
+    data = full_record_data(colleague, problems=2)
     data.update(
         {
             "problems-1-category": "quality",
             "problems-1-description": "Flaky build",
         }
     )
-    client.post(_url(visit), data)
+    client.post(record_url(visit), data)
     record = VisitRecord.objects.get(visit=visit)
     first, second = record.problems.order_by("pk")
     action = record.actions.get()
 
-    again = _full(
+    again = full_record_data(
         colleague,
         **{
             "record-revision": str(record.revision),
@@ -127,7 +130,7 @@ def test_draft_save_removes_only_the_problem_left_out(project: Project, colleagu
             "actions-0-id": str(action.pk),
         },
     )
-    client.post(_url(visit), again)
+    client.post(record_url(visit), again)
 
     assert list(record.problems.values_list("pk", flat=True)) == [second.pk]
     assert not Problem.objects.filter(pk=first.pk).exists()
@@ -135,11 +138,13 @@ def test_draft_save_removes_only_the_problem_left_out(project: Project, colleagu
 
 def test_draft_save_refuses_a_problem_of_another_record(project: Project, colleague: User) -> None:
     visits = list(project.visits.order_by("due_date", "pk")[:2])
-    client = _client(colleague)
-    client.post(_url(visits[0]), _full(colleague))
+    client = client_for(colleague)
+    client.post(record_url(visits[0]), full_record_data(colleague))
     foreign = VisitRecord.objects.get(visit=visits[0]).problems.get()
 
-    response = client.post(_url(visits[1]), _full(colleague, **{"problems-0-id": str(foreign.pk)}))
+    response = client.post(
+        record_url(visits[1]), full_record_data(colleague, **{"problems-0-id": str(foreign.pk)})
+    )
 
     assert response.status_code == 200
     assert "That problem was not raised in this record." in response.content.decode()
@@ -156,15 +161,15 @@ def test_draft_save_keeps_a_verdict_row(project: Project, owner: User, colleague
         created_by=owner,
     )
     mark_action_done(action=earlier, note="Sent every Friday")
-    visit = _kickoff(project)
-    client = _client(colleague)
+    visit = kickoff_of(project)
+    client = client_for(colleague)
     verdict = {f"verify-{earlier.pk}-result": "effective", f"verify-{earlier.pk}-note": "Good"}
-    client.post(_url(visit), _full(colleague, **verdict))
+    client.post(record_url(visit), full_record_data(colleague, **verdict))
     record = VisitRecord.objects.get(visit=visit)
     row = ActionVerification.objects.get(record=record)
 
     client.post(
-        _url(visit),
+        record_url(visit),
         _saved_again(record, colleague, **{**verdict, f"verify-{earlier.pk}-note": "Very good"}),
     )
 
@@ -175,7 +180,7 @@ def test_draft_save_keeps_a_verdict_row(project: Project, owner: User, colleague
 def test_api_updates_a_problem_in_place_by_id(
     project: Project, owner: User, colleague: User, client: Any
 ) -> None:
-    visit = _kickoff(project)
+    visit = kickoff_of(project)
     headers = {
         "HTTP_AUTHORIZATION": f"Bearer {create_api_token(user=colleague, name='t').raw}",
         "HTTP_ACCEPT_LANGUAGE": "en",

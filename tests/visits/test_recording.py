@@ -21,11 +21,11 @@ from huifang.policy.models import Policy
 from huifang.projects.models import Project
 from huifang.projects.services import create_project
 from huifang.visits.lifecycle import (
+    book_visit,
     cancel_visit,
     create_adhoc_visit,
     mark_visit_missed,
     reassign_visit,
-    schedule_visit,
 )
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import (
@@ -596,7 +596,7 @@ def test_schedule_visit_sets_appointment_and_allows_rescheduling(
 ) -> None:
     contact = ContactFactory.create(customer=project.customer)
     first = datetime.datetime(2026, 5, 6, 10, 0, tzinfo=SHANGHAI)
-    visit = schedule_visit(
+    visit = book_visit(
         visit=_visit(project, "ongoing", 2),
         scheduled_at=first,
         form="phone",
@@ -605,7 +605,7 @@ def test_schedule_visit_sets_appointment_and_allows_rescheduling(
         participants=[owner],
     )
 
-    moved = schedule_visit(
+    moved = book_visit(
         visit=visit, scheduled_at=first + datetime.timedelta(days=1), form="face_to_face"
     )
 
@@ -620,7 +620,7 @@ def test_schedule_visit_sets_appointment_and_allows_rescheduling(
 
 def test_schedule_visit_owner_outside_team_refused(project: Project, outsider: User) -> None:
     with pytest.raises(DomainError):
-        schedule_visit(
+        book_visit(
             visit=_visit(project, "ongoing", 2),
             scheduled_at=datetime.datetime(2026, 5, 6, 10, 0, tzinfo=SHANGHAI),
             form="phone",
@@ -632,7 +632,7 @@ def test_schedule_visit_owner_outside_team_refused(project: Project, outsider: U
 
 def test_schedule_visit_contact_of_other_customer_refused(project: Project) -> None:
     with pytest.raises(DomainError):
-        schedule_visit(
+        book_visit(
             visit=_visit(project, "ongoing", 2),
             scheduled_at=datetime.datetime(2026, 5, 6, 10, 0, tzinfo=SHANGHAI),
             form="phone",
@@ -644,7 +644,7 @@ def test_schedule_cancelled_visit_refused(project: Project) -> None:
     visit = cancel_visit(visit=_visit(project, "ongoing", 2), reason="No need")
 
     with pytest.raises(DomainError):
-        schedule_visit(
+        book_visit(
             visit=visit,
             scheduled_at=datetime.datetime(2026, 5, 6, 10, 0, tzinfo=SHANGHAI),
             form="phone",

@@ -236,7 +236,6 @@ def test_visit_detail_query_count_does_not_grow_with_record_rows(
                 {"description": f"A{i}", "owner": owner, "due_date": datetime.date(2026, 5, 1)}
                 for i in range(rows)
             ],
-            verifications=[],
         )
         visit.contacts.add(*[ContactFactory.create(customer=project.customer) for _ in range(rows)])
 
@@ -408,7 +407,6 @@ def test_reassign_done_visit_shows_why_not(project: Project, owner: User, collea
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=colleague)
 

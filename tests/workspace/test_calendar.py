@@ -21,9 +21,8 @@ from huifang.core.calendar_feed import create_calendar_feed, hash_token, revoke_
 from huifang.core.models import CalendarFeed, User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
 from huifang.visits.models import Visit, VisitStatus
-from tests.factories import CustomerFactory
+from tests.factories import make_project
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LOOK_DAY = datetime.datetime(2026, 3, 28, 9, 30, tzinfo=SHANGHAI)
@@ -122,19 +121,13 @@ def test_calendar_shows_visits_of_visible_projects(
 
 @pytest.fixture
 def second_project(policy: Policy, owner: User) -> Project:
-    created, _ = create_project(
+    return make_project(
         code="P-002",
         name="CRM",
-        customer=CustomerFactory(),
         manager=owner,
-        status="active",
-        cadence="monthly",
-        planned_start=datetime.date(2026, 3, 3),
-        planned_end=datetime.date(2026, 8, 31),
         policy=policy,
-        today=datetime.date(2026, 3, 1),
+        planned_start=datetime.date(2026, 3, 3),
     )
-    return created
 
 
 def test_calendar_filters_by_project_and_owner(
@@ -192,17 +185,12 @@ def test_calendar_month_query_count_does_not_grow(
 
     one = count()
     for number in range(4):
-        create_project(
+        make_project(
             code=f"P-X{number}",
             name=f"Extra {number}",
-            customer=CustomerFactory(),
             manager=owner,
-            status="active",
-            cadence="biweekly",
-            planned_start=datetime.date(2026, 3, 2),
-            planned_end=datetime.date(2026, 8, 31),
             policy=policy,
-            today=datetime.date(2026, 3, 1),
+            cadence="biweekly",
         )
     assert count() == one
 

@@ -25,10 +25,9 @@ from huifang.actions.services import create_action, mark_action_done, update_act
 from huifang.core.models import User
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
-from huifang.projects.services import create_project
 from huifang.visits.models import Visit
 from huifang.visits.recording import save_visit_record, submit_visit_record
-from tests.factories import CustomerFactory
+from tests.factories import make_project
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LOOK_DAY = datetime.datetime(2026, 4, 20, 9, 30, tzinfo=SHANGHAI)
@@ -60,7 +59,6 @@ def _submit_kickoff(project: Project, user: User) -> None:
         problems=[],
         feedback=None,
         actions=[],
-        verifications=[],
     )
     submit_visit_record(record=record, submitted_by=user, completed_on=datetime.date(2026, 3, 9))
 
@@ -200,18 +198,12 @@ def test_home_leaves_out_actions_verified_or_of_others(
 
 def _more_projects(policy: Policy, owner: User, member: User, count: int) -> None:
     for number in range(count):
-        extra, _ = create_project(
+        extra = make_project(
             code=f"P-X{number}",
             name=f"Extra {number}",
-            customer=CustomerFactory(),
             manager=owner,
-            status="active",
-            cadence="monthly",
-            planned_start=datetime.date(2026, 3, 2),
-            planned_end=datetime.date(2026, 8, 31),
             policy=policy,
             members=[member],
-            today=datetime.date(2026, 3, 1),
         )
         _submit_kickoff(extra, member)
         _work(extra, owner, member)

@@ -59,14 +59,6 @@ def get_visible(queryset: QuerySet[M], pk: int) -> M:
     return found
 
 
-def visible_pk(queryset: QuerySet[M], pk: int | None) -> M | None:
-    """An optional reference by id in a request body or filter: unknown or invisible
-    ids are refused with 404, like a path id."""
-    if pk is None:
-        return None
-    return get_visible(queryset, pk)
-
-
 # Ids are bounded so an absurd number answers 422, never a database overflow.
 ID_MAX = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]

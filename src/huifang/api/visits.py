@@ -147,8 +147,15 @@ def update_visit(
     return _answer(response, visit)
 
 
-@router.post("/visits/{int:visit_id}/schedule", response={200: VisitOut, **ETAG_ERRORS})
-def schedule_visit(
+@router.post(
+    "/visits/{int:visit_id}/schedule",
+    response={200: VisitOut, **ETAG_ERRORS},
+    # The operation keeps the id, summary and URL name it was published with.
+    operation_id="huifang_api_visits_schedule_visit",
+    summary="Schedule Visit",
+    url_name="schedule_visit",
+)
+def book_visit(
     request: HttpRequest,
     response: HttpResponse,
     visit_id: PathId,
@@ -169,7 +176,7 @@ def schedule_visit(
         scheduled_at = timezone.make_aware(scheduled_at)
     with transaction.atomic():
         locked = _locked(visit, if_match, required=False)
-        lifecycle.schedule_visit(
+        lifecycle.book_visit(
             visit=locked,
             scheduled_at=scheduled_at,
             form=payload.form.value,

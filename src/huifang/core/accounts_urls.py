@@ -1,17 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huifang.core import account_views
+from huifang.core import views_account
 from huifang.core.account_forms import StyledPasswordChangeForm
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", account_views.users, name="users"),
-    path("new/", account_views.user_create, name="user_create"),
-    path("<int:pk>/", account_views.user_edit, name="user_edit"),
-    path("<int:pk>/deactivate/", account_views.user_deactivate, name="user_deactivate"),
-    path("profile/", account_views.profile, name="profile"),
+    path("", views_account.users, name="users"),
+    path("new/", views_account.user_create, name="user_create"),
+    path("<int:pk>/", views_account.user_edit, name="user_edit"),
+    path("<int:pk>/deactivate/", views_account.user_deactivate, name="user_deactivate"),
+    path("profile/", views_account.profile, name="profile"),
     path(
         "profile/password/",
         auth_views.PasswordChangeView.as_view(

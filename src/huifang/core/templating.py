@@ -43,6 +43,9 @@ from django.utils.html import json_script
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString
 
+from huifang.core import scores
+from huifang.core.phone_cards import card as phone_card
+
 # --- URLs -----------------------------------------------------------------------------
 
 # Sentinels that no real id reaches, used to learn where ids go in a URL.
@@ -230,6 +233,8 @@ def environment(**options: Any) -> jinja2.Environment:
         static=static,
         querystring=querystring,
         language_choices=language_choices,
+        phone_card=phone_card,
+        scores=scores,
     )
     env.filters.update(
         date=date,

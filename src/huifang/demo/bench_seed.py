@@ -48,6 +48,7 @@ from huifang.policy.queries import version_in_force
 from huifang.policy.services import ensure_default_policy
 from huifang.projects.models import Membership, Project, ProjectHold
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
+from huifang.visits.planning import PlanningContext
 from huifang.visits.recording import planned_percent, schedule_variance_days
 from huifang.visits.scheduling import (
     Cadence,
@@ -57,7 +58,6 @@ from huifang.visits.scheduling import (
     ProjectStatus,
     plan_visits,
 )
-from huifang.visits.services import PlanningContext
 
 SEED = 8_2026
 BENCH_PREFIX = "bench-"

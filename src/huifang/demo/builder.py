@@ -70,7 +70,7 @@ from huifang.surveys.services import (
     send_survey_reminders,
     submit_survey_response,
 )
-from huifang.visits.lifecycle import create_adhoc_visit, mark_visit_missed, schedule_visit
+from huifang.visits.lifecycle import book_visit, create_adhoc_visit, mark_visit_missed
 from huifang.visits.models import Visit, VisitRecord, VisitStatus
 from huifang.visits.recording import planned_percent, save_visit_record, submit_visit_record
 
@@ -343,7 +343,7 @@ class _Builder:
         if plan.showcase:
             story.showcase_member_visits(self.users[plan.showcase])
         elif project.status == "active":
-            story.schedule_next(rng.random() < 0.6)
+            story.book_next(rng.random() < 0.6)
 
     def survey_answers(self) -> None:
         """Customers open the survey a day or more after it was sent and most answer a
@@ -482,7 +482,7 @@ class _Builder:
         ]
         self.at(self.day(-6), 9)
         visit = create_adhoc_visit(project=project, due_date=self.day(-1), owner=member)
-        schedule_visit(visit=visit, scheduled_at=_at(self.day(-1), 15), form="online")
+        book_visit(visit=visit, scheduled_at=_at(self.day(-1), 15), form="online")
         problems = [
             {"category": category, "severity": severity, "description": description}
             for category, severity, description in SHOWCASE_PROBLEMS
@@ -581,7 +581,7 @@ class _Story:
         others = [person for person in self.team if person != owner]
         hour = rng.choice((9, 10, 14, 15))
         self.b.at(on - 3 * DAY, 11)  # the appointment is made a few days ahead
-        schedule_visit(
+        book_visit(
             visit=visit,
             scheduled_at=_at(on, hour),
             form=rng.choices(("face_to_face", "phone", "online", "email"), (5, 3, 3, 1))[0],
@@ -658,7 +658,7 @@ class _Story:
                 verdicts.append(verdict)
         return verdicts
 
-    def schedule_next(self, wanted: bool, owner: User | None = None) -> Visit | None:
+    def book_next(self, wanted: bool, owner: User | None = None) -> Visit | None:
         """Make an appointment for the next visit falling due within two weeks."""
         today = self.b.today
         visit = (
@@ -674,7 +674,7 @@ class _Story:
         if visit is None or not wanted:
             return visit
         day = max(today, visit.due_date - self.rng.randint(0, 2) * DAY)
-        return schedule_visit(
+        return book_visit(
             visit=visit,
             scheduled_at=_at(day, 15),
             form=self.rng.choice(("face_to_face", "phone", "online")),
@@ -695,12 +695,12 @@ class _Story:
             overdue = create_adhoc_visit(
                 project=self.project, due_date=today - 4 * DAY, owner=member
             )
-        schedule_visit(
+        book_visit(
             visit=overdue, scheduled_at=_at(overdue.due_date, 10), form="face_to_face", owner=member
         )
-        if self.schedule_next(True, owner=member) is None:
+        if self.book_next(True, owner=member) is None:
             soon = create_adhoc_visit(project=self.project, due_date=today + 6 * DAY, owner=member)
-            schedule_visit(visit=soon, scheduled_at=_at(soon.due_date, 10), form="phone")
+            book_visit(visit=soon, scheduled_at=_at(soon.due_date, 10), form="phone")
 
 
 # --- Content --------------------------------------------------------------------------

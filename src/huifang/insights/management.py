@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 # How many detractors and review actions the page lists (each list links to all).
 LIST_LIMIT = 8
-# A detractor, as NPS counts one: likely to recommend 0 to 6.
-DETRACTOR_MAX_SCORE = 6
 
 
 def management_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -82,7 +80,7 @@ def _management_home(*, user: AnyUser, today: datetime.date) -> dict[str, Any]:
         "by_manager": _overdue_rows(visits, actions, "project__manager"),
         "detractors": list(
             Feedback.objects.filter(
-                likelihood_to_recommend__lte=DETRACTOR_MAX_SCORE,
+                metrics.DETRACTOR,
                 received_on__lte=today,
             )
             .select_related("project", "respondent", "visit")

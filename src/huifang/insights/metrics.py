@@ -21,7 +21,8 @@ is zero. The period ``date_from``–``date_to`` is inclusive and applies as foll
   least one visit **completed** in the period / projects active in the period.
 * csat, avg_satisfaction, nps — feedback **received** in the period (visit records and
   survey responses alike). CSAT and the average use rows with an overall satisfaction;
-  NPS uses rows with a likelihood to recommend (9–10 promoters, 0–6 detractors).
+  NPS uses rows with a likelihood to recommend (9–10 promoters, 0–6 detractors; the
+  thresholds are :mod:`huifang.core.scores`).
 * actions_created — actions whose **creation date** is in the period;
   actions_closed — actions verified effective with ``closed_on`` in the period;
   action_closure_rate — of the actions created in the period, the share already
@@ -56,7 +57,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from huifang.actions.models import OPEN_ACTION_STATUSES, ActionVerification, ImprovementAction
-from huifang.core import dataversion
+from huifang.core import dataversion, scores
 from huifang.core.access import project_scope, sees_all_projects
 from huifang.projects.models import Project
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
@@ -252,6 +253,12 @@ def day_range(field: str, date_from: datetime.date, date_to: datetime.date) -> Q
     return Q(**{f"{field}__gte": start, f"{field}__lt": end})
 
 
+# Which feedback rows count as satisfied, promoters and detractors.
+SATISFIED = Q(overall_satisfaction__gte=scores.SATISFIED_MIN)
+PROMOTER = Q(likelihood_to_recommend__gte=scores.PROMOTER_MIN)
+DETRACTOR = Q(likelihood_to_recommend__lte=scores.DETRACTOR_MAX)
+
+
 def feedback_figures(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> Metrics:
     rated = Q(overall_satisfaction__isnull=False)
     scored = Q(likelihood_to_recommend__isnull=False)
@@ -259,11 +266,11 @@ def feedback_figures(scope: Scope, date_from: datetime.date, date_to: datetime.d
         scope.q("project", "visit"), received_on__range=(date_from, date_to)
     ).aggregate(
         rated=Count("pk", filter=rated),
-        satisfied=Count("pk", filter=rated & Q(overall_satisfaction__gte=4)),
+        satisfied=Count("pk", filter=rated & SATISFIED),
         average=Avg("overall_satisfaction"),
         scored=Count("pk", filter=scored),
-        promoters=Count("pk", filter=scored & Q(likelihood_to_recommend__gte=9)),
-        detractors=Count("pk", filter=scored & Q(likelihood_to_recommend__lte=6)),
+        promoters=Count("pk", filter=scored & PROMOTER),
+        detractors=Count("pk", filter=scored & DETRACTOR),
     )
     csat = ratio(row["satisfied"], row["rated"])
     promoters = ratio(row["promoters"], row["scored"])

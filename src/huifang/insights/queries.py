@@ -134,10 +134,10 @@ def _dashboard(
         .order_by("month")
         .annotate(
             rated=Count("pk", filter=Q(overall_satisfaction__isnull=False)),
-            satisfied=Count("pk", filter=Q(overall_satisfaction__gte=4)),
+            satisfied=Count("pk", filter=metrics.SATISFIED),
             scored=Count("pk", filter=Q(likelihood_to_recommend__isnull=False)),
-            promoters=Count("pk", filter=Q(likelihood_to_recommend__gte=9)),
-            detractors=Count("pk", filter=Q(likelihood_to_recommend__lte=6)),
+            promoters=Count("pk", filter=metrics.PROMOTER),
+            detractors=Count("pk", filter=metrics.DETRACTOR),
         )
     }
     coverage = metrics.monthly_coverage(scope, months)
@@ -299,13 +299,6 @@ def _safe_divide(numerator: str, denominator: str) -> Any:
 
 
 # --- Feedback summary and project report -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FeedbackGroup:
-    key: str
-    label: str
-    rows: list[Feedback]
 
 
 def feedback_texts(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -265,11 +265,6 @@ def answer_suggestion(
     suggestion.answered_at = timezone.now()
     suggestion.save(update_fields=["status", "response", "answered_by", "answered_at"])
     return suggestion
-
-
-def scores_from(pairs: Iterable[tuple[Any, Any]]) -> dict[Any, int | None]:
-    """Attendee → score from a form's rows (blank score: attended, not assessed)."""
-    return {user: (None if score in (None, "") else int(score)) for user, score in pairs}
 
 
 def training_version(session: TrainingSession) -> str:

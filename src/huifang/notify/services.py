@@ -36,8 +36,6 @@ from huifang.notify.models import (
 
 log = logging.getLogger(__name__)
 
-# Kinds a person can switch off entirely (reminders about their own work cannot be).
-OPTIONAL_KINDS = {Kind.WEEKLY_DIGEST}
 PREFERENCE_FIELDS = ("email", "webhook", "weekly_digest")
 
 

@@ -36,7 +36,7 @@ from huifang.policy.models import CalendarChoices, NationalYear, NationalYearSou
 from huifang.policy.queries import SOURCE_COMPANY, version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
 from huifang.visits.models import Visit, VisitStatus
-from huifang.visits.services import plan_projects
+from huifang.visits.planning import plan_projects
 
 # What one owner's notification lists; the rest is a count ("and 12 more").
 NOTIFY_LIST_LIMIT = 20

@@ -27,7 +27,7 @@ from huifang.policy.models import (
 )
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Project, ProjectStatusChoices
-from huifang.visits.services import PlanningContext, PlanResult, plan_projects
+from huifang.visits.planning import PlanningContext, PlanResult, plan_projects
 
 # The seed's timing (二): a first visit within the first week after the start, a visit
 # every two weeks or every month while running, a closing visit within the first week

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huifang.policy import national_views, views
+from huifang.policy import views, views_national
 
 app_name = "policy"
 
@@ -12,6 +12,6 @@ urlpatterns = [
     path("versions/<int:pk>/edit/", views.edit_draft, name="edit_draft"),
     path("versions/<int:pk>/publish/", views.publish, name="publish"),
     path("company-days/", views.company_days, name="company_days"),
-    path("national-days/", national_views.national_days, name="national_days"),
+    path("national-days/", views_national.national_days, name="national_days"),
     path("company-days/<int:pk>/remove/", views.company_day_remove, name="company_day_remove"),
 ]

@@ -28,7 +28,7 @@ from huifang.core.admin import InlineRows, ServiceModelAdmin, adopt_saved, inlin
 from huifang.projects.models import Membership, Project, ProjectHold
 from huifang.projects.services import create_project, set_project_team, update_project_with_team
 from huifang.visits.models import OPEN_VISIT_STATUSES
-from huifang.visits.services import PlanResult, plan_project_visits
+from huifang.visits.planning import PlanResult, plan_project_visits
 
 # The project's own fields, as the project services take them (the team and the
 # default contacts are passed to them separately).

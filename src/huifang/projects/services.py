@@ -18,8 +18,8 @@ from huifang.core.concurrency import lock_at_version, row_version
 from huifang.core.errors import DomainError
 from huifang.projects.models import Membership, Project, ProjectHold, ProjectStatusChoices
 from huifang.visits.models import Visit, VisitStatus
+from huifang.visits.planning import PlanResult, plan_project_visits
 from huifang.visits.scheduling import add_months
-from huifang.visits.services import PlanResult, plan_project_visits
 
 if TYPE_CHECKING:
     from huifang.core.models import User

@@ -42,7 +42,7 @@ from huifang.projects.queries import (
 from huifang.projects.queries import (
     project_list as list_projects,
 )
-from huifang.visits.services import PlanResult
+from huifang.visits.planning import PlanResult
 
 SORTS: dict[str, tuple[str, ...] | str] = {
     "code": "code",

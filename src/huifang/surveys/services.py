@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from huifang.actions.models import ActionOrigin
 from huifang.actions.services import create_action
 from huifang.actions.wording import SURVEY_FOLLOW_UP, TEXTS
+from huifang.core import scores
 from huifang.core.errors import DomainError
 from huifang.customers.models import Contact
 from huifang.notify.services import notify
@@ -303,7 +304,9 @@ def record_opened(*, invitation: SurveyInvitation) -> SurveyInvitation:
 def is_detractor(feedback: Feedback) -> bool:
     recommend = feedback.likelihood_to_recommend
     overall = feedback.overall_satisfaction
-    return (recommend is not None and recommend <= 6) or (overall is not None and overall <= 2)
+    return (recommend is not None and recommend <= scores.DETRACTOR_MAX) or (
+        overall is not None and overall <= scores.UNHAPPY_SATISFACTION_MAX
+    )
 
 
 def _feedback_values(invitation: SurveyInvitation, answers: dict[str, Any]) -> dict[str, Any]:

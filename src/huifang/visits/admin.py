@@ -28,7 +28,7 @@ from huifang.core.admin import ReadOnlyAdminMixin, ServiceModelAdmin, acting_use
 from huifang.core.errors import DomainError
 from huifang.projects.models import Project
 from huifang.visits.attachments import add_attachment, delete_attachment
-from huifang.visits.lifecycle import create_adhoc_visit, mark_visit_missed, schedule_visit
+from huifang.visits.lifecycle import book_visit, create_adhoc_visit, mark_visit_missed
 from huifang.visits.models import (
     OPEN_VISIT_STATUSES,
     Attachment,
@@ -184,7 +184,7 @@ class VisitAdmin(ServiceModelAdmin):
             return
         adopt_saved(
             obj,
-            schedule_visit(
+            book_visit(
                 visit=obj,
                 scheduled_at=data["scheduled_at"],
                 form=data["form"],

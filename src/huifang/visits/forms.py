@@ -131,10 +131,10 @@ class VisitFilterForm(StyledForm):
         self.fields["q"].widget.attrs["placeholder"] = _("Code or name")
 
 
-# --- Planning a visit -------------------------------------------------------------------
+# --- Booking a visit --------------------------------------------------------------------
 
 
-class ScheduleForm(VersionedFormMixin, StyledForm):
+class BookingForm(VersionedFormMixin, StyledForm):
     scheduled_at = forms.DateTimeField(
         label=_("Date and time"),
         widget=DateTimeInput(),

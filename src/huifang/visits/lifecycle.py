@@ -1,4 +1,4 @@
-"""A visit's outcomes other than its record: scheduling it with the customer, handing it
+"""A visit's outcomes other than its record: booking it with the customer, handing it
 to another owner, cancelling it, marking it missed, and ad-hoc visits.
 
 Each write locks the visit and, from a page, checks the version the user loaded
@@ -37,7 +37,7 @@ from huifang.visits.recording import checked_choice
 if TYPE_CHECKING:
     from huifang.core.models import User
 
-# What the schedule, cancel and reassign pages show and change.
+# What the booking, cancel and reassign pages show and change.
 VISIT_EDITED_FIELDS = ("status", "due_date", "scheduled_at", "form", "owner", "cancel_reason")
 
 
@@ -100,7 +100,7 @@ def cancel_visit(*, visit: Visit, reason: str, expected_version: str | None = No
 
 
 @transaction.atomic
-def schedule_visit(
+def book_visit(
     *,
     visit: Visit,
     scheduled_at: datetime.datetime,

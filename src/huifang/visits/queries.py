@@ -82,7 +82,7 @@ def home_visits(*, user: User, today: datetime.date | None = None) -> dict[str, 
     }
 
 
-def visits_to_schedule(*, user: User, today: datetime.date) -> VisitQuerySet:
+def visits_to_book(*, user: User, today: datetime.date) -> VisitQuerySet:
     """Planned visits whose window has opened, of projects the user manages or owned
     by the user: someone has to fix a date with the customer."""
     waiting = Visit.objects.visible_to(user).filter(

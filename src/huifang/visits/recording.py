@@ -349,7 +349,7 @@ def save_visit_record(
     problems: list[dict[str, Any]],
     feedback: dict[str, Any] | None,
     actions: list[dict[str, Any]],
-    verifications: list[dict[str, Any]],
+    verifications: Sequence[dict[str, Any]] = (),
     expected_revision: int | None = None,
     contacts: Sequence[Contact] | None = None,
     participants: Sequence[User] | None = None,

@@ -83,15 +83,6 @@ class PolicySpec:
         return next((rule for rule in self.rules if rule.phase == phase), None)
 
 
-DEFAULT_POLICY = PolicySpec(
-    rules=(
-        VisitRuleSpec(Phase.KICKOFF, Anchor.START, 0, 7),
-        VisitRuleSpec(Phase.ONGOING, Anchor.START, 0, 0),
-        VisitRuleSpec(Phase.CLOSING, Anchor.END, 0, 7),
-    )
-)
-
-
 @dataclass(frozen=True)
 class HoldPeriod:
     start: date

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from huifang.visits.services import plan_all_projects
+from huifang.visits.planning import plan_all_projects
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

@@ -21,7 +21,7 @@ from huifang.visits.queries import (
     HOME_LIST_LIMIT,
     home_visits,
     recent_records,
-    visits_to_schedule,
+    visits_to_book,
 )
 
 # Quality managers and executives answer for the follow-up work as a whole: they land
@@ -52,7 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def my_work(*, user: User, today: datetime.date) -> dict[str, Any]:
     """The rows of the home page."""
     to_schedule, to_schedule_total = first_rows(
-        visits_to_schedule(user=user, today=today), HOME_LIST_LIMIT
+        visits_to_book(user=user, today=today), HOME_LIST_LIMIT
     )
     return {
         **home_visits(user=user, today=today),

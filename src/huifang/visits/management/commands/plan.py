@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from huifang.projects.models import Project
-from huifang.visits.services import plan_all_projects, plan_project_visits
+from huifang.visits.planning import plan_all_projects, plan_project_visits
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Writes to visits. Planning applies the pure schedule engine to the database."""
+"""Planning: applies the pure schedule engine (scheduling.py) to the database."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The record page of a visit: the one form with the policy's four sections (the
-amendment page of a submitted record is :mod:`huifang.visits.amend_page`).
+amendment page of a submitted record is :mod:`huifang.visits.views_amend`).
 
 Kept apart from :mod:`huifang.visits.views` because the record form is several Django
 forms at once (progress and checklist, problems, feedback, measures, verdicts on

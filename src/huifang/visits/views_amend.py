@@ -33,13 +33,13 @@ from huifang.visits.models import (
     VisitForm,
     VisitRecord,
 )
-from huifang.visits.record_page import (
+from huifang.visits.recording import amend_visit_record
+from huifang.visits.views_record import (
     action_rows,
     checklist_items,
     feedback_initial,
     problem_rows,
 )
-from huifang.visits.recording import amend_visit_record
 
 if TYPE_CHECKING:
     from django.forms import BaseFormSet
