@@ -91,7 +91,7 @@ DISCOVER = r"""
 import json, datetime
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from huifang.core.bench_seed import bench_username
+from huifang.demo.bench_seed import bench_username
 from huifang.core.models import User
 from huifang.projects.models import Project
 from huifang.visits.models import Visit

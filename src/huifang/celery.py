@@ -7,6 +7,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huifang.settings")
 
@@ -17,8 +18,6 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def _periodic(sender: Celery, **kwargs: object) -> None:
-    from django.conf import settings
-
     sender.conf.beat_schedule = {
         # Planning runs just before the sweep, so reminders follow today's plan.
         "plan-all-projects": {

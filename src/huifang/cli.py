@@ -23,10 +23,10 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("HUIFANG_THREADS", 4)))
     args = parser.parse_args(argv)
 
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # only `serve` needs gunicorn
 
-    from huifang.notify.periodic import start_periodic_process
-    from huifang.wsgi import application
+    from huifang.notify.periodic import start_periodic_process  # after the settings env
+    from huifang.wsgi import application  # sets Django up: after the settings env
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -49,10 +49,10 @@ def _serve(argv: list[str]) -> None:
 
 
 def _celery(command: str, argv: list[str]) -> None:
-    import django
+    import django  # after the settings env is set in main()
 
     django.setup()
-    from huifang.celery import app
+    from huifang.celery import app  # its tasks import models: after setup()
 
     if not any(arg.startswith(("-l", "--loglevel")) for arg in argv):
         argv = ["--loglevel=INFO", *argv]
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1 and argv[1] in {"worker", "beat"}:
         _celery(argv[1], argv[2:])
         return
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # after the env
 
     execute_from_command_line(["huifang", *argv[1:]])
 

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "huifang.insights",
     "huifang.api",
     "huifang.transfer",
+    "huifang.workspace",
+    "huifang.demo",
 ]
 
 MIDDLEWARE = [

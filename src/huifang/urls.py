@@ -8,14 +8,15 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
-from huifang.core import bench_views
 from huifang.core import views as core_views
+from huifang.demo import bench_views
+from huifang.workspace import views as workspace_views
 
 # A lock error raised outside a view answers 503, not 500 (core/busy.py).
 handler500 = "huifang.core.busy.server_error"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", workspace_views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -36,7 +37,7 @@ urlpatterns = [
     path("customers/", include("huifang.customers.urls")),
     path("visits/", include("huifang.visits.urls")),
     path("actions/", include("huifang.actions.urls")),
-    path("calendar/", include("huifang.core.calendar_urls")),
+    path("calendar/", include("huifang.workspace.calendar_urls")),
     path("policy/", include("huifang.policy.urls")),
     path("users/", include("huifang.core.accounts_urls")),
     path("notifications/", include("huifang.notify.urls")),

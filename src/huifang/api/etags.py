@@ -14,10 +14,14 @@ always seen; a stale version is an ``EditConflict``, which ``api/errors.py`` ans
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import TYPE_CHECKING, Any
 
 from huifang.api.common import WRITE_ERRORS, ErrorOut
 from huifang.api.errors import PreconditionRequired
+
+if TYPE_CHECKING:
+    from huifang.visits.models import Visit
 
 ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: ErrorOut}
 
@@ -25,6 +29,17 @@ ETAG_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 428: ErrorOut}
 def etag(version: str) -> str:
     """The ``ETag`` header's value for a version (a strong, quoted tag)."""
     return f'"{version}"'
+
+
+def visit_version(visit: Visit) -> str:
+    """A visit has no revision counter: its version is derived from ``updated_at``
+    (every service that changes a visit touches it)."""
+    stamp = f"{visit.pk}:{visit.updated_at.isoformat()}"
+    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
+
+
+def visit_etag(visit: Visit) -> str:
+    return etag(visit_version(visit))
 
 
 def expected_version(if_match: str | None, *, required: bool) -> str | None:

@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from huifang.api.common import NO_NUL, READ_ERRORS, WRITE_ERRORS, Id, caller, get_visible
 from huifang.core.errors import DomainError
+from huifang.insights.metrics import summary as metric_summary
 from huifang.policy.models import PhaseChoices
 from huifang.projects.models import Project
 
@@ -35,8 +36,6 @@ class SummaryOut(Schema):
 
 @router.get("/metrics/summary", response={200: SummaryOut, 400: WRITE_ERRORS[400], **READ_ERRORS})
 def summary(request: HttpRequest, query: Query[SummaryQuery]) -> Any:
-    from huifang.insights.metrics import summary as metric_summary
-
     user = caller(request)
     if query.date_to < query.date_from:
         raise DomainError(_("date_to: the period ends before it starts."))

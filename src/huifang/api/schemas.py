@@ -6,7 +6,7 @@ from typing import Any
 
 from ninja import Schema
 
-from huifang.api.etags import etag
+from huifang.api.etags import etag, visit_etag
 from huifang.customers.services import contact_version, customer_version
 from huifang.projects.services import project_version
 
@@ -132,8 +132,6 @@ class VisitOut(Schema):
 
     @staticmethod
     def resolve_etag(obj: Any) -> str:
-        from huifang.api.visits import visit_etag
-
         return visit_etag(obj)
 
 

@@ -7,7 +7,6 @@ services of ``visits.lifecycle`` lock the row and check it (``version_of=visit_v
 so a stale write changes nothing."""
 
 import datetime
-import hashlib
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -25,7 +24,7 @@ from huifang.api.common import (
     caller,
     get_visible,
 )
-from huifang.api.etags import ETAG_ERRORS, etag, expected_version
+from huifang.api.etags import ETAG_ERRORS, expected_version, visit_etag, visit_version
 from huifang.api.people import pick_contacts, pick_user, pick_users
 from huifang.api.schemas import VisitOut
 from huifang.core import access
@@ -36,15 +35,6 @@ from huifang.visits import lifecycle
 from huifang.visits.models import OPEN_VISIT_STATUSES, Visit, VisitForm, VisitStatus
 
 router = Router(tags=["visits"])
-
-
-def visit_version(visit: Visit) -> str:
-    stamp = f"{visit.pk}:{visit.updated_at.isoformat()}"
-    return hashlib.sha256(stamp.encode()).hexdigest()[:20]
-
-
-def visit_etag(visit: Visit) -> str:
-    return etag(visit_version(visit))
 
 
 class VisitFilter(Schema):

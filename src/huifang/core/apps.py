@@ -8,8 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
+        from django.db.backends.signals import connection_created  # Django's ready() idiom
 
-        from huifang.core.dataversion import watch_connection
+        from huifang.core.dataversion import watch_connection  # imports models: apps first
 
         connection_created.connect(watch_connection, dispatch_uid="huifang-dataversion")

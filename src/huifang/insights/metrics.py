@@ -56,8 +56,11 @@ from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from huifang.actions.models import OPEN_ACTION_STATUSES, ActionVerification, ImprovementAction
 from huifang.core import dataversion, scores
 from huifang.core.access import project_scope, sees_all_projects
+from huifang.projects.models import Project
+from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
 
 if TYPE_CHECKING:
     from huifang.core.access import AnyUser
@@ -138,8 +141,6 @@ def ratio(numerator: int | None, denominator: int | None) -> float | None:
 def visit_figures(
     scope: Scope, date_from: datetime.date, date_to: datetime.date, today: datetime.date
 ) -> Metrics:
-    from huifang.visits.models import Visit
-
     due = Q(due_date__range=(date_from, date_to)) & ~Q(status="cancelled")
     done = due & Q(status="done")
     row = Visit.objects.filter(scope.q("project", "")).aggregate(
@@ -158,8 +159,6 @@ def visit_figures(
 
 
 def active_projects(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> Any:
-    from huifang.projects.models import Project
-
     return (
         Project.objects.filter(scope.q("", None) if scope.phase is None else _no_phase(scope))
         .annotate(
@@ -183,8 +182,6 @@ def _no_phase(scope: Scope) -> Q:
 
 
 def coverage_rate(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> float | None:
-    from huifang.visits.models import Visit
-
     visited = Visit.objects.filter(
         project=OuterRef("pk"), status="done", completed_on__range=(date_from, date_to)
     )
@@ -200,8 +197,6 @@ def monthly_coverage(scope: Scope, months: list[datetime.date]) -> dict[datetime
     """:func:`coverage_rate` of every month in ``months`` (first days, ascending) in two
     queries instead of one per month: the active projects counted per month in one
     aggregate, and the covered ones grouped by the month of their done visits."""
-    from huifang.visits.models import Visit
-
     if not months:
         return {}
 
@@ -265,8 +260,6 @@ DETRACTOR = Q(likelihood_to_recommend__lte=scores.DETRACTOR_MAX)
 
 
 def feedback_figures(scope: Scope, date_from: datetime.date, date_to: datetime.date) -> Metrics:
-    from huifang.visits.models import Feedback
-
     rated = Q(overall_satisfaction__isnull=False)
     scored = Q(likelihood_to_recommend__isnull=False)
     row = Feedback.objects.filter(
@@ -292,8 +285,6 @@ def feedback_figures(scope: Scope, date_from: datetime.date, date_to: datetime.d
 def action_figures(
     scope: Scope, date_from: datetime.date, date_to: datetime.date, today: datetime.date
 ) -> Metrics:
-    from huifang.actions.models import OPEN_ACTION_STATUSES, ImprovementAction
-
     created = day_range("created_at", date_from, date_to)
     closed = Q(status="verified_effective")
     row = ImprovementAction.objects.filter(scope.q("project", "record__visit")).aggregate(
@@ -317,8 +308,6 @@ def action_figures(
 def verification_effective_rate(
     scope: Scope, date_from: datetime.date, date_to: datetime.date
 ) -> float | None:
-    from huifang.actions.models import ActionVerification
-
     row = ActionVerification.objects.filter(
         scope.q("action__project", "record__visit"),
         record__status="submitted",
@@ -332,8 +321,6 @@ def verification_effective_rate(
 
 def complete_record_filter() -> Q:
     """The four content sections of a record, filled (see the module docstring)."""
-    from huifang.actions.models import ActionVerification, ImprovementAction
-    from huifang.visits.models import Feedback, Problem
 
     def has(model: Any) -> Exists:
         return Exists(model.objects.filter(record=OuterRef("pk")))
@@ -349,8 +336,6 @@ def complete_record_filter() -> Q:
 def record_completeness(
     scope: Scope, date_from: datetime.date, date_to: datetime.date
 ) -> float | None:
-    from huifang.visits.models import VisitRecord
-
     row = VisitRecord.objects.filter(
         scope.q("visit__project", "visit"),
         status="submitted",
@@ -364,7 +349,7 @@ def survey_response_rate(
 ) -> float | None:
     # Imported lazily: the surveys app is optional for these figures.
     try:
-        from huifang.surveys.models import SurveyInvitation
+        from huifang.surveys.models import SurveyInvitation  # optional app: see above
     except ImportError:  # pragma: no cover - surveys not installed
         return None
     row = SurveyInvitation.objects.filter(

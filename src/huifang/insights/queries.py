@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
@@ -18,8 +19,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -28,6 +30,7 @@ from huifang.core import dataversion
 from huifang.core.aggregates import count_of
 from huifang.core.models import Role, User
 from huifang.insights import metrics
+from huifang.insights.models import PolicyAcknowledgement
 from huifang.policy.models import Policy, PolicyVersion
 from huifang.policy.queries import version_in_force
 from huifang.projects.models import Membership, Project
@@ -285,9 +288,6 @@ def scorecards(*, date_from: datetime.date, date_to: datetime.date) -> QuerySet[
 
 
 def _safe_divide(numerator: str, denominator: str) -> Any:
-    from django.db.models import Case, When
-    from django.db.models.functions import Cast
-
     return Case(
         When(
             **{f"{denominator}__gt": 0},
@@ -389,8 +389,6 @@ def version_to_acknowledge(today: datetime.date) -> PolicyVersion | None:
 
 def staff_acknowledgements(version: PolicyVersion) -> QuerySet[User]:
     """Active staff with whether (and when) they acknowledged ``version``."""
-    from huifang.insights.models import PolicyAcknowledgement
-
     acked = PolicyAcknowledgement.objects.filter(user=OuterRef("pk"), version=version)
     return (
         User.objects.filter(is_active=True)
@@ -417,8 +415,6 @@ def acknowledgement_rates() -> list[AcknowledgementRate]:
     """Per published version of the default policy, newest first: how many of today's
     active staff acknowledged it (one query for the versions and their counts, one for
     the staff)."""
-    from huifang.insights.models import PolicyAcknowledgement
-
     staff = User.objects.filter(is_active=True).count()
     acknowledged = PolicyAcknowledgement.objects.filter(
         version=OuterRef("pk"), user__is_active=True

@@ -22,6 +22,7 @@ from huifang.core.listing import sort_queryset
 from huifang.insights import exports, management, queries
 from huifang.insights.forms import PeriodForm
 from huifang.insights.labels import metric_labels
+from huifang.insights.metrics import summary
 from huifang.projects.models import Project
 from huifang.visits.models import ProblemCategory, VisitRecord
 
@@ -146,7 +147,6 @@ def feedback_summary(request: HttpRequest) -> HttpResponse:
         {"label": label, "rows": list(items)}
         for label, items in groupby(sorted(rows, key=key), key=key)
     ]
-    from huifang.insights.metrics import summary
 
     figures = summary(user=user, date_from=date_from, date_to=date_to)
     return render(

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 
 from huifang.actions.wording import word_description
 from huifang.core import templating
-from huifang.notify.models import Kind
+from huifang.notify.kinds import Kind
+from huifang.policy.models import PhaseChoices
 from huifang.visits.models import visit_name
 
 VISIT_KINDS = (
@@ -415,8 +416,6 @@ def _match(template: Promise | str, text: str) -> dict[str, str] | None:
 
 
 def _parse_visit(values: dict[str, str]) -> dict[str, Any] | None:
-    from huifang.policy.models import PhaseChoices
-
     named = _VISIT_LABEL.fullmatch(values.pop("visit", ""))
     if named is None:
         return None

@@ -27,9 +27,10 @@ INTERVAL_SECONDS = 60
 
 
 def _tick(last_sweep: datetime.date | None) -> datetime.date | None:
-    from huifang.notify.tasks import requeue_deliveries_task, run_sweep_task
-    from huifang.surveys.tasks import send_survey_reminders_task
-    from huifang.visits.tasks import plan_all_projects_task
+    # The spawned child imports the tasks (and their models) only after django.setup().
+    from huifang.notify.tasks import requeue_deliveries_task, run_sweep_task  # after setup()
+    from huifang.surveys.tasks import send_survey_reminders_task  # after setup()
+    from huifang.visits.tasks import plan_all_projects_task  # after setup()
 
     now = timezone.localtime()
     if now.hour >= settings.HUIFANG_SWEEP_HOUR and last_sweep != now.date():
@@ -63,7 +64,7 @@ def _watch_parent(stop: threading.Event, parent_pid: int) -> None:
 
 def run_periodic_jobs(parent_pid: int) -> None:
     """Entry point of the spawned process."""
-    import django
+    import django  # the spawned child's first Django import
 
     django.setup()
     stop = threading.Event()

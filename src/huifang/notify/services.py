@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from celery import Task
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 
+from huifang.celery import app as celery_app
 from huifang.core.concurrency import lock_at_version, row_version, version_token
 from huifang.core.models import User
 from huifang.notify import channels
@@ -306,18 +308,23 @@ def notify_many(requests: Iterable[NotifyRequest]) -> list[Notification]:
 
 
 def _broker_less() -> bool:
-    from huifang.celery import app
+    return bool(celery_app.conf.task_always_eager)
 
-    return bool(app.conf.task_always_eager)
+
+def _task(name: str) -> Task:
+    """One of ``notify/tasks.py``'s tasks, from Celery's registry. The tasks sit above
+    this module (they load by id and call these services), so it looks them up by
+    name rather than importing them, which would close an import cycle; the app's
+    ``ready()`` imports the task module, so the registry always holds them."""
+    return celery_app.tasks[f"huifang.notify.tasks.{name}"]
 
 
 def enqueue_each(delivery_ids: list[int]) -> None:
     """One message per delivery (without a broker: each sent here, inline)."""
-    from huifang.notify.tasks import send_delivery
-
+    send_delivery_task = _task("send_delivery")
     for delivery_id in delivery_ids:
         try:
-            send_delivery.delay(delivery_id)
+            send_delivery_task.delay(delivery_id)
         except Exception:  # the broker is down: requeue_deliveries picks it up later
             log.exception("could not enqueue delivery %s", delivery_id)
             # The next publish would wait out the same retries; the rest wait too.
@@ -332,10 +339,8 @@ def _enqueue_batch(delivery_ids: list[int], *, inline: bool) -> None:
         if inline:
             enqueue_each(delivery_ids)
         return
-    from huifang.notify.tasks import enqueue_deliveries_task
-
     try:
-        enqueue_deliveries_task.delay(delivery_ids)
+        _task("enqueue_deliveries_task").delay(delivery_ids)
     except Exception:  # the broker is down: requeue_deliveries picks them up later
         log.exception("could not enqueue %s deliveries", len(delivery_ids))
 

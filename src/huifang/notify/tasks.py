@@ -8,6 +8,7 @@ from typing import Any
 from celery import shared_task
 
 from huifang.notify import services
+from huifang.notify.sweep import run_sweep
 
 
 @shared_task(bind=True, max_retries=8, acks_late=True, reject_on_worker_lost=True)
@@ -22,8 +23,6 @@ def send_delivery(self: Any, delivery_id: int) -> str:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_sweep_task() -> dict[str, int]:
-    from huifang.notify.sweep import run_sweep
-
     return run_sweep().counts
 
 

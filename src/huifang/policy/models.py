@@ -18,7 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from huifang.visits.scheduling import Anchor, Phase
+from huifang.core.plan_enums import Anchor, Phase
 
 
 class PhaseChoices(models.TextChoices):

@@ -12,9 +12,9 @@ from simple_history.models import HistoricalRecords
 
 from huifang.core.access import project_scope
 from huifang.core.choices import ChoiceLabels
+from huifang.core.plan_enums import Cadence, ProjectStatus
 from huifang.customers.models import Contact, Customer
 from huifang.policy.models import Policy
-from huifang.visits.scheduling import Cadence, ProjectStatus
 
 if TYPE_CHECKING:
     from huifang.core.access import AnyUser

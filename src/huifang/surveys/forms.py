@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huifang.core.concurrency import VersionedFormMixin
+from huifang.core.errors import DomainError
 from huifang.core.forms import StyledFormMixin, cache_choices, guard_fields
 from huifang.core.models import Language
 from huifang.customers.models import Contact
@@ -139,8 +140,6 @@ class QuestionForm(StyledFormMixin, forms.Form):
         return bool({"key", "text_zh", "text_en", "options"} & set(self.changed_data))
 
     def clean_options(self) -> list[dict[str, Any]]:
-        from huifang.core.errors import DomainError
-
         try:
             return parse_options(self.cleaned_data.get("options") or "")
         except DomainError as error:

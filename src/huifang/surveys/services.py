@@ -30,6 +30,7 @@ from huifang.actions.wording import SURVEY_FOLLOW_UP, TEXTS
 from huifang.core import scores
 from huifang.core.errors import DomainError
 from huifang.customers.models import Contact
+from huifang.notify.services import notify
 from huifang.policy.models import PhaseChoices, PolicyVersion
 from huifang.policy.queries import version_in_force
 from huifang.surveys.mail import send_survey_email
@@ -376,7 +377,6 @@ def _follow_up_detractor(invitation: SurveyInvitation, feedback: Feedback) -> No
     )
     # Imported here: notify depends on every area's models, surveys must not be
     # imported by it in a cycle.
-    from huifang.notify.services import notify
 
     scores = [
         f"{feedback.overall_satisfaction}/5" if feedback.overall_satisfaction else "",

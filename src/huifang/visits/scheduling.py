@@ -32,7 +32,10 @@ import calendar
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
+
+# The engine's enums live in a leaf module, so that models can store them without
+# reaching up into visits; the engine's callers may keep importing them from here.
+from huifang.core.plan_enums import Anchor, Cadence, Phase, ProjectStatus
 
 WorkingDayPredicate = Callable[[date], bool]
 
@@ -41,31 +44,6 @@ _MAX_FORWARD_SEARCH_DAYS = 3660
 # Ten years and a half of biweekly visits (the longest project the services accept,
 # or an open-ended one begun ten years ago, is planned with fewer).
 MAX_ONGOING_VISITS = 300
-
-
-class Phase(StrEnum):
-    KICKOFF = "kickoff"
-    ONGOING = "ongoing"
-    CLOSING = "closing"
-    AFTERCARE = "aftercare"
-
-
-class Cadence(StrEnum):
-    BIWEEKLY = "biweekly"
-    MONTHLY = "monthly"
-
-
-class ProjectStatus(StrEnum):
-    PLANNED = "planned"
-    ACTIVE = "active"
-    ON_HOLD = "on_hold"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class Anchor(StrEnum):
-    START = "start"
-    END = "end"
 
 
 _PHASE_ORDER = {

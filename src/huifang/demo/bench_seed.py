@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
@@ -42,6 +43,7 @@ from django.utils import timezone
 from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
+from huifang.demo.builder import reset_demo_data
 from huifang.policy.queries import version_in_force
 from huifang.policy.services import ensure_default_policy
 from huifang.projects.models import Membership, Project, ProjectHold
@@ -155,8 +157,6 @@ def reset_bench_data() -> None:
     """Empty every Huifang table and remove the bench users (TRUNCATE on PostgreSQL,
     where deleting a million rows through the ORM's collector would take minutes)."""
     if connection.vendor == "postgresql":
-        from django.apps import apps
-
         tables = {
             model._meta.db_table
             for model in apps.get_models(include_auto_created=True)
@@ -170,8 +170,6 @@ def reset_bench_data() -> None:
             cursor.execute(f"TRUNCATE {', '.join(sorted(tables))} RESTART IDENTITY CASCADE")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     else:
-        from huifang.core.demo import reset_demo_data
-
         reset_demo_data()
     User.objects.filter(username__startswith=BENCH_PREFIX).delete()
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils.translation import gettext as _
 
-from huifang.core.demo import (
+from huifang.demo.builder import (
     DEFAULT_DEMO_PASSWORD,
     DEMO_USERNAMES,
     build_demo,

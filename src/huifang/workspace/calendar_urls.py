@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huifang.core import calendar_views
+from huifang.workspace import calendar_views
 
 app_name = "calendar"
 

@@ -25,18 +25,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from huifang.core import access
-from huifang.core.calendar_feed import (
-    build_calendar,
-    create_calendar_feed,
-    feed_user,
-    revoke_calendar_feed,
-)
+from huifang.core.calendar_feed import create_calendar_feed, feed_user, revoke_calendar_feed
 from huifang.core.forms import StyledFormMixin
 from huifang.core.models import CalendarFeed, User
 from huifang.policy.national_days import YearSource, year_sources
 from huifang.policy.queries import SOURCE_COMPANY, marked_days
 from huifang.projects.models import Project
 from huifang.visits.models import Visit, VisitStatus
+from huifang.workspace.ical import build_calendar
 
 if TYPE_CHECKING:
     from huifang.core.access import AnyUser

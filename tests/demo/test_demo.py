@@ -21,9 +21,9 @@ from django.utils import timezone, translation
 from simple_history.models import HistoricalChanges
 
 from huifang.actions.models import ActionStatus, ActionVerification, ImprovementAction
-from huifang.core.demo import DEMO_USERNAMES, build_demo
 from huifang.core.models import User
 from huifang.customers.models import Contact, Customer
+from huifang.demo.builder import DEMO_USERNAMES, build_demo
 from huifang.insights.models import Review
 from huifang.insights.queries import dashboard
 from huifang.projects.models import Project, ProjectStatusChoices

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huifang.core.clock import TICK, controlled_clock
+from huifang.demo.clock import TICK, controlled_clock
 
 UTC = datetime.UTC
 

@@ -1,7 +1,7 @@
 """``huifang bench seed --scale small|enterprise [--reset]``: benchmark data in bulk.
 
 The load benchmark itself is ``bench/run.py`` (``make bench``); this command only
-builds the data it measures. See :mod:`huifang.core.bench_seed` for why it bypasses
+builds the data it measures. See :mod:`huifang.demo.bench_seed` for why it bypasses
 the services."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from huifang.core import dataversion
-from huifang.core.bench_seed import (
+from huifang.demo.bench_seed import (
     SCALES,
     bench_data_exists,
     reset_bench_data,
     seed_bench_data,
 )
-from huifang.core.demo import has_domain_data
+from huifang.demo.builder import has_domain_data
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ product itself can reach, and it exercises those services end to end. Users have
 service of their own and are created directly.
 
 Every event happens at its own time: the builder runs each step of a story under a
-controlled clock (:mod:`huifang.core.clock`) set to the moment the step happened, so
+controlled clock (:mod:`huifang.demo.clock`) set to the moment the step happened, so
 the timestamps the services write (records submitted, actions raised and closed,
 surveys sent, opened and answered, notifications, history rows) spread over the past
 year as in a company that has used the product for one. The clock never runs ahead of
@@ -41,10 +41,10 @@ from huifang.actions.services import (
     mark_action_done,
     update_action_progress,
 )
-from huifang.core.clock import SetClock, controlled_clock
 from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
 from huifang.customers.services import create_customer
+from huifang.demo.clock import SetClock, controlled_clock
 from huifang.insights.services import (
     acknowledge_policy,
     answer_suggestion,
