@@ -9,7 +9,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from huifang.core import views as core_views
-from huifang.demo import bench_views
+from huifang.demo import views_bench
 from huifang.workspace import views as workspace_views
 
 # A lock error raised outside a view answers 503, not 500 (core/busy.py).
@@ -50,9 +50,9 @@ urlpatterns = [
 
 if settings.DEBUG or settings.HUIFANG_BENCH:
     # The load benchmark's ceiling: a constant through the same middleware and login.
-    urlpatterns.append(path("bench/ceiling", bench_views.ceiling, name="bench_ceiling"))
+    urlpatterns.append(path("bench/ceiling", views_bench.ceiling, name="bench_ceiling"))
     urlpatterns.append(
-        path("bench/data-changed", bench_views.data_changed, name="bench_data_changed")
+        path("bench/data-changed", views_bench.data_changed, name="bench_data_changed")
     )
 
 # Friendly error pages in the base layout (core/views_errors.py).

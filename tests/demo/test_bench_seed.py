@@ -16,7 +16,7 @@ from huifang.actions.models import ActionVerification, ImprovementAction
 from huifang.core.models import Role, User
 from huifang.customers.models import Customer
 from huifang.demo.bench_seed import SCALES, Progress, SeedSummary, seed_bench_data
-from huifang.demo.bench_views import ceiling
+from huifang.demo.views_bench import ceiling
 from huifang.projects.models import Project
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
 from huifang.visits.planning import plan_all_projects

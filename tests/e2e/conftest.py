@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 import huifang
@@ -82,6 +84,7 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     page.set_default_timeout(TIMEOUT_MS)
     yield page
     context.close()
+    wait_until_the_server_is_idle()
 
 
 @pytest.fixture
@@ -101,6 +104,27 @@ def make_page(browser: Any, live_server: Any) -> Iterator[Any]:
     yield _make
     for context in contexts:
         context.close()
+    wait_until_the_server_is_idle()
+
+
+def wait_until_the_server_is_idle(seconds: float = 10) -> None:
+    """Let the live server finish the requests a closed page left in flight (an
+    autosave, an upload) before the test's tables are emptied: on PostgreSQL the
+    ``TRUNCATE`` of the teardown and such a request's transaction lock tables in
+    opposite orders and deadlock. SQLite has one writer and needs no wait."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + seconds
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state NOT IN ('idle')"
+                " AND backend_type = 'client backend'"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 def log_in(page: Any, username: str, password: str = PASSWORD) -> None:

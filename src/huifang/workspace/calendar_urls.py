@@ -1,12 +1,12 @@
 from django.urls import path
 
-from huifang.workspace import calendar_views
+from huifang.workspace import views_calendar
 
 app_name = "calendar"
 
 urlpatterns = [
-    path("", calendar_views.month, name="month"),
-    path("week/", calendar_views.week, name="week"),
-    path("feed/", calendar_views.feed_settings, name="feed_settings"),
-    path("<str:token>.ics", calendar_views.feed, name="feed"),
+    path("", views_calendar.month, name="month"),
+    path("week/", views_calendar.week, name="week"),
+    path("feed/", views_calendar.feed_settings, name="feed_settings"),
+    path("<str:token>.ics", views_calendar.feed, name="feed"),
 ]
