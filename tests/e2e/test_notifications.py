@@ -28,6 +28,11 @@ def test_reminder_appears_under_bell_and_mark_read_clears_it(
 
     log_in(page, "colleague")
     assert page.get_by_test_id("unread-count").inner_text() == "1"
+    # The bell is drawn, so it shows on a machine without an emoji font (this one).
+    icon = page.get_by_test_id("notification-bell").locator("svg.bell-icon").bounding_box()
+    assert icon is not None
+    assert icon["width"] == 16
+    assert icon["height"] == 16
     page.get_by_test_id("notification-bell").click()
     page.wait_for_url("**/notifications/")
     row = page.get_by_test_id("notification")
