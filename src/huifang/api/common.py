@@ -31,6 +31,10 @@ WRITE_ERRORS: dict[int, Any] = {**READ_ERRORS, 400: ErrorOut, 409: ErrorOut}
 class Paginator(LimitOffsetPagination):
     """``{"items": [...], "count": N}`` with ``?limit=`` (1–100) and ``?offset=``."""
 
+    # The items are always read now; the count is kept under the data version unless
+    # ``fresh``.
+    fresh = False
+
     class Input(Schema):
         limit: int = Field(25, ge=1, le=MAX_LIMIT)
         offset: int = Field(0, ge=0, le=10_000_000)
@@ -41,8 +45,15 @@ class Paginator(LimitOffsetPagination):
     def _items_count(self, queryset: QuerySet[Any]) -> int:
         # Exact, without counting a big table's every row on each request.
         if isinstance(queryset, QuerySet):
-            return count_rows(queryset)
+            return count_rows(queryset, fresh=self.fresh)
         return len(queryset)
+
+
+class FreshPaginator(Paginator):
+    """:class:`Paginator` counting now, for lists that filter on bookkeeping (a read
+    marker), which does not move the data version (core.dataversion)."""
+
+    fresh = True
 
 
 def caller(request: HttpRequest) -> User:

@@ -11,7 +11,7 @@ from huifang.api.common import (
     NO_NUL,
     READ_ERRORS,
     WRITE_ERRORS,
-    Paginator,
+    FreshPaginator,
     PathId,
     caller,
     get_visible,
@@ -53,7 +53,7 @@ class ReadAllOut(Schema):
 
 
 @router.get("/notifications", response={200: list[NotificationOut], **READ_ERRORS})
-@paginate(Paginator)
+@paginate(FreshPaginator)  # "unread" filters on a read marker: counted fresh
 def list_notifications(request: HttpRequest, filters: Query[NotificationFilter]) -> Any:
     found = inbox(caller(request), search=filters.q.strip(), unread=filters.unread)
     return found.order_by("-created_at", "-pk")

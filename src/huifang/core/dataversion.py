@@ -13,6 +13,12 @@ version, which would have served stale pages until the entries expired. A write 
 in autocommit is given a transaction of its own for the same reason. A rolled-back
 transaction moves nothing.
 
+Bookkeeping is not data: delivery state, read markers, sessions, login attempts and
+the last-login and last-used stamps (:data:`BOOKKEEPING_TABLES`,
+:data:`BOOKKEEPING_COLUMNS`) leave the version where it is, so that a login or a
+notification read does not retire every cached page. Pages that show them read them
+fresh.
+
 Why a few rows rather than one: a transaction holds its counter row's lock from that
 statement to the end of its ``COMMIT`` (the WAL flush included). With one row every
 writer of the whole system would commit one at a time; with ``SHARDS`` rows picked at
@@ -66,8 +72,44 @@ APP_LABELS = (
     "visits",
 )
 _TABLE_PREFIXES = tuple(f"{label}_" for label in APP_LABELS)
-_WRITE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+["`]?(\w+)', re.IGNORECASE)
+
+# Bookkeeping: what the app writes about how it goes about its work, not data that
+# pages and figures are computed from. Writing it never moves the version (a login,
+# a notification read or an e-mail sent would otherwise retire every cached page of
+# everyone), so every page that shows it reads it fresh, never through
+# :func:`cached`. Any INSERT, UPDATE or DELETE of these tables is bookkeeping:
+BOOKKEEPING_TABLES: dict[str, str] = {
+    # Each channel's delivery state (claimed, sent, failed, retried), written by the
+    # workers and the requeue sweep; the failed-deliveries page reads it fresh. A
+    # delivery is created with its notification, whose INSERT moves the version.
+    "notify_delivery": "delivery state of notifications",
+    # Not tables of our apps, so the prefix rule leaves them alone anyway: named here
+    # so that the list says everything a login writes.
+    "django_session": "sessions",
+    "axes_accessattempt": "login attempts (django-axes)",
+    "axes_accessfailurelog": "failed logins (django-axes)",
+    "axes_accesslog": "logins (django-axes)",
+}
+# An UPDATE that sets only these columns of the table is bookkeeping; one that also
+# sets any other column is data and moves the version.
+BOOKKEEPING_COLUMNS: dict[str, frozenset[str]] = {
+    # Marked read by its reader: the bell and the inbox read it fresh.
+    "notify_notification": frozenset({"read_at"}),
+    # Stamped by every login: the people list reads it fresh.
+    "core_user": frozenset({"last_login"}),
+    # Stamped as the token is used (at most once a minute): the token page reads it
+    # fresh.
+    "api_apitoken": frozenset({"last_used_at"}),
+}
+_WRITE = re.compile(
+    r'\s*(?P<verb>INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+["`]?(?P<table>\w+)', re.IGNORECASE
+)
 _RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_SET = re.compile(r'["`]?\s+SET\s', re.IGNORECASE)
+# The tokens of a SET clause: a literal, a quoted name, a word, or one other character.
+_TOKEN = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|`[^`]*`|\w+|\S""")
+_IDENTIFIER = re.compile(r"""["`]?(\w+)["`]?""")
+_END_OF_SET = frozenset({"WHERE", "FROM", "RETURNING"})
 _MISSING = object()
 
 T = TypeVar("T")
@@ -195,6 +237,62 @@ def _moved(connection: BaseDatabaseWrapper) -> None:
         _remembered.version = None
 
 
+def assigned_columns(sql: str, after: int | None = None) -> frozenset[str] | None:
+    """The columns that an ``UPDATE`` statement's ``SET`` clause assigns (``after``: the
+    end of the table's name, if known), or ``None`` when it is not an ``UPDATE`` we
+    can read, which counts as data. Only commas outside parentheses and literals
+    separate two assignments, and only a ``WHERE``, ``FROM`` or ``RETURNING`` outside
+    them ends the clause; each assignment starts with its column and ``=``."""
+    if after is None:
+        write = _WRITE.match(sql)
+        if write is None or write.group("verb").upper() != "UPDATE":
+            return None
+        after = write.end()
+    start = _SET.match(sql, after)
+    if start is None or "\\" in sql:  # a backslash escape could hide a quote's end
+        return None
+    columns: set[str] = set()
+    depth, expect_column = 0, True
+    tokens = _TOKEN.finditer(sql, start.end())
+    for token in tokens:
+        text = token.group()
+        if text == "(":
+            depth += 1
+        elif text == ")":
+            depth -= 1
+        elif depth:
+            continue
+        elif expect_column:
+            column, equals = _IDENTIFIER.fullmatch(text), next(tokens, None)
+            if column is None or equals is None or equals.group() != "=":
+                return None
+            columns.add(column.group(1).lower())
+            expect_column = False
+        elif text == ",":
+            expect_column = True
+        elif text.upper() in _END_OF_SET:
+            break
+    return frozenset(columns) if columns and not expect_column else None
+
+
+def is_bookkeeping(sql: str) -> bool:
+    """Whether a statement only keeps the books (:data:`BOOKKEEPING_TABLES`,
+    :data:`BOOKKEEPING_COLUMNS`) and so leaves the version where it is."""
+    match = _WRITE.match(sql)
+    return match is not None and _keeps_books(match, sql)
+
+
+def _keeps_books(write: re.Match[str], sql: str) -> bool:
+    table = write.group("table").lower()
+    if table in BOOKKEEPING_TABLES:
+        return True
+    columns = BOOKKEEPING_COLUMNS.get(table)
+    if columns is None or write.group("verb").upper() != "UPDATE":
+        return False
+    assigned = assigned_columns(sql, write.end())
+    return assigned is not None and assigned <= columns
+
+
 def _watch(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
@@ -204,8 +302,8 @@ def _watch(
         if isinstance(sql, str) and _VERSION_DDL.match(sql):
             connection.huifang_version_table = False
         return execute(sql, params, many, context)
-    table = match.group(1).lower()
-    if table == TABLE or not table.startswith(_TABLE_PREFIXES):
+    table = match.group("table").lower()
+    if table == TABLE or not table.startswith(_TABLE_PREFIXES) or _keeps_books(match, sql):
         return execute(sql, params, many, context)
     if connection.get_autocommit():
         if connection.vendor == "sqlite" and _RETURNING.search(sql):

@@ -53,16 +53,20 @@ def sort_queryset(
     return queryset.order_by(*ordering, "-pk" if descending else "pk"), Sorting(key, ordering)
 
 
-def count_rows(queryset: QuerySet[Any]) -> int:
+def count_rows(queryset: QuerySet[Any], *, fresh: bool = False) -> int:
     """The exact number of rows, kept until the data changes
     (:mod:`huifang.core.dataversion`; the SQL names the table, the filters and the
     user's scope, and so the list). Counting afresh costs a page view a scan: up to
     :data:`COUNT_LIMIT` rows it is a ``COUNT`` over a ``LIMIT`` subquery, which stops
-    early; a larger list is counted in full."""
+    early; a larger list is counted in full. ``fresh``: counted now, for lists that
+    filter on bookkeeping (a read marker), which does not move the data version."""
     try:
         sql, params = queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # a filter no row can match: nothing to count
         return 0
+    if fresh:
+        return _count(queryset)
+    # Cacheable: a number of rows, no text; the SQL holds the scope and the filters.
     return dataversion.cached("listing.count", (sql, params), lambda: _count(queryset))
 
 
@@ -86,6 +90,7 @@ def cached_rows(queryset: QuerySet[Any]) -> list[Any]:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:  # a filter no row can match (``pk__in=[]``): no query needed
         return []
+    # Cacheable: model rows, worded when rendered; the SQL holds scope, filters, page.
     return dataversion.cached("listing.rows", (sql, params), lambda: list(queryset))
 
 
@@ -99,27 +104,37 @@ def first_rows(queryset: QuerySet[Any], limit: int) -> tuple[list[Any], int]:
 
 
 class CountingPaginator(Paginator):
-    """Django's paginator with :func:`count_rows` for querysets."""
+    """Django's paginator with :func:`count_rows` for querysets; ``fresh``: the rows and
+    the count are read now, never from the cache."""
+
+    def __init__(self, object_list: Any, per_page: int, *, fresh: bool = False) -> None:
+        super().__init__(object_list, per_page)
+        self.fresh = fresh
 
     @cached_property
     def count(self) -> int:
         if isinstance(self.object_list, QuerySet):
-            return count_rows(self.object_list)
+            return count_rows(self.object_list, fresh=self.fresh)
         return len(self.object_list)
 
     def page(self, number: int | str) -> Page[Any]:
         page = super().page(number)
         if isinstance(page.object_list, QuerySet):
-            page.object_list = cached_rows(page.object_list)
+            rows = page.object_list
+            page.object_list = list(rows) if self.fresh else cached_rows(rows)
         return page
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = 0) -> Page[Any]:
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = 0, fresh: bool = False
+) -> Page[Any]:
     """The requested page (``?page=``), clamped to the last page; ``?per_page=`` up to
-    :data:`MAX_PAGE_SIZE`."""
+    :data:`MAX_PAGE_SIZE`. ``fresh`` for lists that show bookkeeping (a read marker, a
+    last login, a delivery's state), which does not move the data version
+    (:data:`huifang.core.dataversion.BOOKKEEPING_COLUMNS`): read now, not cached."""
     try:
         size = int(request.GET.get("per_page", "") or per_page or DEFAULT_PAGE_SIZE)
     except ValueError:
         size = DEFAULT_PAGE_SIZE
     size = max(1, min(size, MAX_PAGE_SIZE))
-    return CountingPaginator(queryset, size).get_page(request.GET.get("page"))
+    return CountingPaginator(queryset, size, fresh=fresh).get_page(request.GET.get("page"))

@@ -60,10 +60,10 @@ def users(request: HttpRequest) -> HttpResponse:
         if filters.cleaned_data["active"]:
             queryset = queryset.filter(is_active=filters.cleaned_data["active"] == "yes")
     queryset, sorting = sort_queryset(request, queryset, allowed=USER_SORTS, default="username")
+    # Read fresh: the last sign-in is bookkeeping (core.dataversion).
+    page = paginate(request, queryset, fresh=True)
     return render(
-        request,
-        "accounts/users.html",
-        {"filters": filters, "page": paginate(request, queryset), "sorting": sorting},
+        request, "accounts/users.html", {"filters": filters, "page": page, "sorting": sorting}
     )
 
 

@@ -43,7 +43,8 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     notifications, sorting = sort_queryset(
         request, notifications, allowed={"created": "created_at"}, default="-created"
     )
-    page = paginate(request, notifications)
+    # Read fresh: which notifications are read is bookkeeping (core.dataversion).
+    page = paginate(request, notifications, fresh=True)
     return render(
         request,
         "notify/notification_list.html",
@@ -168,7 +169,9 @@ def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
 def delivery_failures(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     failures = queries.failed_deliveries()
-    return render(request, "notify/delivery_failures.html", {"page": paginate(request, failures)})
+    # Read fresh: a delivery's state is bookkeeping (core.dataversion).
+    page = paginate(request, failures, fresh=True)
+    return render(request, "notify/delivery_failures.html", {"page": page})
 
 
 @login_required
