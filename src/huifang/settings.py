@@ -200,10 +200,23 @@ if REDIS_URL:
         "default": {
             "BACKEND": "huifang.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            "KEY_FUNCTION": "huifang.core.cache.make_key",
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "KEY_FUNCTION": "huifang.core.cache.make_key",
+        }
+    }
+# Cache keys carry the release, so a deploy never reads what the previous code stored
+# (core/cache.py). Unset: derived from the package's version and its code and
+# translations; a deploy tool may set its own (a version tag or a commit).
+HUIFANG_RELEASE = env_str("HUIFANG_RELEASE")
+# 0 computes every cached page section and figure afresh on every request (the data
+# version's cache, core/dataversion.py): to rule the cache out when a page looks wrong.
+HUIFANG_DATAVERSION_CACHE = env_bool("HUIFANG_DATAVERSION_CACHE", True)
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from django.test import override_settings
 
 from huifang.core import cache as resilient
 from huifang.core.cache import ResilientRedisCache
@@ -61,3 +63,23 @@ def test_after_a_failure_redis_is_left_alone_then_asked_again(
     monkeypatch.setattr(resilient.health, "down_until", 0.0)
     cache.set("figure", 44)
     assert cache.get("figure") == 44
+
+
+def test_two_releases_share_redis_without_reading_each_others_values(
+    redis_server: OwnRedis,
+) -> None:
+    """A rolling deploy: old and new processes on one Redis. Each reads only what its
+    own release stored; a rate-limit count is one count for both."""
+    cache = ResilientRedisCache(redis_server.url, {"KEY_FUNCTION": "huifang.core.cache.make_key"})
+    rate = resilient.RATE_COUNT_PREFIX + "client"
+    with override_settings(HUIFANG_RELEASE="old"):
+        cache.set("figures", {"csat": 80})
+        cache.add(rate, 1)
+    with override_settings(HUIFANG_RELEASE="new"):
+        assert cache.get("figures") is None
+        cache.set("figures", {"csat": 90})
+        assert cache.incr(rate) == 2
+    with override_settings(HUIFANG_RELEASE="old"):
+        assert cache.get("figures") == {"csat": 80}
+    stored = redis.Redis.from_url(redis_server.url).keys("*")
+    assert sorted(stored) == [b":1:huifang:rate:client", b":1:new:figures", b":1:old:figures"]

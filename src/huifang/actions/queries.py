@@ -150,6 +150,7 @@ def action_board(user: User, filters: ActionFilters, *, today: datetime.date) ->
         sql, params = actions.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:  # a filter no action can match
         return [BoardColumn(status, [], 0) for status in _board_statuses(filters)]
+    # Cacheable: plain cards worded when shown; the SQL holds the scope and the filters.
     return dataversion.cached(
         "actions.board", (sql, params, BOARD_COLUMN_LIMIT), lambda: _board(actions, filters)
     )

@@ -13,3 +13,7 @@ class CoreConfig(AppConfig):
         from huifang.core.dataversion import watch_connection  # imports models: apps first
 
         connection_created.connect(watch_connection, dispatch_uid="huifang-dataversion")
+
+        from huifang.core.cache import release
+
+        release()  # derived here, once, rather than by the first request that caches

@@ -51,6 +51,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -350,9 +351,11 @@ def watch_connection(connection: BaseDatabaseWrapper, **_: Any) -> None:
 
 def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 600) -> T:
     """``compute()``, cached under the current data version and ``parts`` (everything
-    else the value depends on: scope, filters, dates, language, time zone)."""
+    else the value depends on: scope, filters, dates, and the language wherever the
+    value holds words). The cache's key function adds the release (core/cache.py).
+    ``HUIFANG_DATAVERSION_CACHE = False`` computes every value afresh."""
     connection = connections[DEFAULT_DB_ALIAS]
-    if has_pending_write(connection):
+    if not settings.HUIFANG_DATAVERSION_CACHE or has_pending_write(connection):
         return compute()
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     key = f"dataversion:{name}:{current()}:{digest}"

@@ -118,6 +118,8 @@ class CachedChoiceIterator(ModelChoiceIterator):
         labelling = type(field).label_from_instance
         attrs_of = getattr(field.widget, "option_attrs", None)
         attributes = f"{attrs_of.__module__}.{attrs_of.__qualname__}" if attrs_of else ""
+        # Cacheable: the options of a query (its SQL holds the scope); labels are words,
+        # so the language is in the key.
         return dataversion.cached(
             "forms.choices",
             (

@@ -23,9 +23,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from huifang.core.cache import RATE_COUNT_PREFIX
 from huifang.core.models import RateCount
 
-_CACHE_PREFIX = "huifang:rate:"
+# Kept across releases (core.cache.SHARED_ACROSS_RELEASES).
+_CACHE_PREFIX = RATE_COUNT_PREFIX
 
 
 def _key(scope: str, client: str) -> str:

@@ -29,6 +29,7 @@ def policy_to_acknowledge(request: HttpRequest) -> dict[str, Any]:
     # Lazy: looked up only when a template shows the banner, and kept per user and day
     # until the data changes (publishing a version or acknowledging one moves it).
     def pending() -> str:
+        # Cacheable: this user's answer of the day, keyed by language in case of words.
         return dataversion.cached(
             "insights.to_acknowledge",
             (user.pk, today.isoformat(), get_language()),

@@ -61,6 +61,7 @@ def management_home(*, user: AnyUser, today: datetime.date) -> dict[str, Any]:
     # The scope is in the key although only those who see every project open the page:
     # a cached value must never outlive the rule that let its reader see it.
     parts = (metrics.scope_key(user), today, get_language(), timezone.get_current_timezone_name())
+    # Cacheable: figures of the scope and day; the labels are words: language in the key.
     return dataversion.cached(
         "insights.management", parts, lambda: _management_home(user=user, today=today)
     )

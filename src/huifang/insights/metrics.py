@@ -399,6 +399,7 @@ def summary(
             today=today,
         )
 
+    # Cacheable: numbers only, for the scope, filters and dates in the key.
     return dataversion.cached("metrics.summary", parts, compute)
 
 

@@ -101,6 +101,7 @@ def dashboard(
         get_language(),
         timezone.get_current_timezone_name(),
     )
+    # Cacheable: figures of the user's scope; the labels are words: language in the key.
     return dataversion.cached(
         "insights.dashboard",
         parts,

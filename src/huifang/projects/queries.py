@@ -91,6 +91,7 @@ def project_departments(user: AnyUser) -> list[str]:
         sql, params = rows.query.sql_with_params()
     except EmptyResultSet:  # sees no project
         return []
+    # Cacheable: department names as people typed them (never translated).
     return dataversion.cached("projects.departments", (sql, params), lambda: list(rows))
 
 
@@ -136,6 +137,7 @@ def project_detail_data(project: Project, *, today: datetime.date) -> dict[str, 
     queries whatever the number of visits, records, problems or actions. The same for
     everyone who may see the project (the caller checks that), so it is kept until the
     data changes (:mod:`huifang.core.dataversion`)."""
+    # Cacheable: the same rows for everyone who sees the project, worded when rendered.
     return dataversion.cached(
         "projects.detail", (project.pk, today), lambda: _detail_data(project, today=today)
     )

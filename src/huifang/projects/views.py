@@ -331,6 +331,7 @@ def _shown_project(user: User, pk: int) -> Project:
     asked who sees every project), and the project with its header joins and team is
     kept until the data changes (three queries)."""
     access.require_in_scope(user, Project.objects.visible_to(user).filter(pk=pk))
+    # Cacheable: one row for everyone in scope (checked live above), worded when shown.
     project = dataversion.cached(
         "projects.shown", (pk,), lambda: project_with_team().filter(pk=pk).first()
     )
@@ -357,7 +358,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         changed_ids=_changed_ids(request),
         can_manage=access.can_manage_project(user, project),
         can_record=access.can_record_visit(user, project),
-        # Its labels are translated: kept per language until the data changes.
+        # Cacheable: the same for everyone who sees the project; its field labels are
+        # words, so the language is in the key.
         audit_history=dataversion.cached(
             "projects.history", (project.pk, get_language()), lambda: history_of(project)
         ),

@@ -79,6 +79,7 @@ def _get_visit(request: HttpRequest, pk: int) -> Visit:
         visit = visits.filter(pk=pk).first()
     else:
         # A page view (the record form above all) reads it as of the data version.
+        # Cacheable: one row for everyone in scope (checked live below), worded when shown.
         visit = dataversion.cached("visits.shown", (pk,), lambda: visits.filter(pk=pk).first())
     # The scope is checked live on the loaded project, never through the cache.
     if visit is None or not access.sees_project(request.user, visit.project):

@@ -70,6 +70,7 @@ def attachment_context(
         may_record = access.can_record_visit(access.signed_in_user(request), visit.project)
     return {
         "visit": visit,
+        # Cacheable: the visit's files, the same for everyone allowed on the page.
         "attachments": dataversion.cached(
             "visits.attachments",
             (visit.pk,),
@@ -89,6 +90,7 @@ def checklist_items(visit: Visit) -> list[ChecklistItem]:
     """The phase's checklist from the policy version that planned the visit (or the
     version in force for an ad-hoc visit)."""
     today = timezone.localdate()
+    # Cacheable: the policy's items (both languages in each row), the same for everyone.
     return dataversion.cached(
         "visits.checklist", (visit.pk, today), lambda: _checklist_items(visit, today)
     )
@@ -105,6 +107,7 @@ def verification_candidates(visit: Visit, record: VisitRecord | None) -> list[Im
     """The project's earlier actions a visit verifies: done (awaiting a verdict) or
     still open. Actions raised by this very record are not its to verify."""
     key = (visit.project_id, record.pk if record is not None else None)
+    # Cacheable: the project's actions, the same for everyone who may record the visit.
     return dataversion.cached(
         "visits.to_verify", key, lambda: _verification_candidates(visit, record)
     )

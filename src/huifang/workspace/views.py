@@ -41,6 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role in LAND_ON_MANAGEMENT_HOME and "mine" not in request.GET:
         return redirect("insights:management")
     today = timezone.localdate()
+    # Cacheable: this user's rows of the day, worded when rendered.
     rows = dataversion.cached(
         "home", (user.pk, today.isoformat()), lambda: my_work(user=user, today=today)
     )
