@@ -1,5 +1,8 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+from huifang.core.error_reporting import start_error_reporting
 
 
 class CoreConfig(AppConfig):
@@ -13,3 +16,10 @@ class CoreConfig(AppConfig):
         from huifang.core.dataversion import watch_connection  # imports models: apps first
 
         connection_created.connect(watch_connection, dispatch_uid="huifang-dataversion")
+
+        if settings.HUIFANG_SENTRY_DSN:
+            start_error_reporting(
+                dsn=settings.HUIFANG_SENTRY_DSN,
+                environment=settings.HUIFANG_SENTRY_ENVIRONMENT,
+                release=settings.HUIFANG_SENTRY_RELEASE,
+            )
