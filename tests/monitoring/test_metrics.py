@@ -104,10 +104,10 @@ def test_last_sweep_time_and_duration_come_from_the_sweeps_record(project: Proje
     assert run.swept_for == datetime.date(2026, 3, 20)
     assert before <= run.started_at <= run.finished_at <= after
     samples = scrape()
-    finished = _value(samples, "huifang_sweep_last_finished_timestamp_seconds")
+    finished = _value(samples, "huifang_sweep_last_finished_timestamp_seconds") or 0.0
     assert finished == pytest.approx(run.finished_at.timestamp())
     assert before.timestamp() <= finished <= after.timestamp()
-    duration = _value(samples, "huifang_sweep_last_duration_seconds")
+    duration = _value(samples, "huifang_sweep_last_duration_seconds") or 0.0
     assert duration == pytest.approx(run.duration_seconds)
     assert 0 < duration <= (after - before).total_seconds()
 

@@ -16,8 +16,8 @@ from tests.monitoring.conftest import TOKEN
 pytestmark = pytest.mark.django_db
 
 
-def _get(client: Client | None = None, **extra: str) -> int:
-    return (client or Client()).get("/metrics", **extra).status_code
+def _get(client: Client | None = None, **headers: Any) -> int:
+    return (client or Client()).get("/metrics", **headers).status_code
 
 
 def test_metrics_is_off_by_default(admin_user: User) -> None:

@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,10 @@ class CoreConfig(AppConfig):
 
         connection_created.connect(watch_connection, dispatch_uid="huifang-dataversion")
 
+        if settings.HUIFANG_LOG_FORMAT == "json":
+            # Python's warnings (a deprecation, a missing static folder) would otherwise
+            # be bare lines on stderr among the JSON ones; as records they are JSON too.
+            logging.captureWarnings(True)
         if settings.HUIFANG_SENTRY_DSN:
             start_error_reporting(
                 dsn=settings.HUIFANG_SENTRY_DSN,
