@@ -57,6 +57,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "login_page": {**_everyone(MOVED), "anonymous": OK},
     "logged_out": _everyone(LOGIN),
     "bad_token": _everyone(HIDDEN),
+    # Not a page: off (404) unless monitoring is configured, and then a matter of a
+    # bearer token or an address, not of a role (tests/monitoring/test_metrics_access.py).
+    "switched_off": _everyone(HIDDEN),
     "signed_in": _signed_in(),
     # Quality managers and executives land on the management home.
     "home": _signed_in(quality=MOVED, executive=MOVED),
@@ -77,7 +80,14 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
 }
 
 # Views without @login_required: a wrong method is refused before anything else.
-OPEN_RULES = {"public", "public_redirect", "login_page", "logged_out", "bad_token"}
+OPEN_RULES = {
+    "public",
+    "public_redirect",
+    "login_page",
+    "logged_out",
+    "bad_token",
+    "switched_off",
+}
 
 
 def _no_kwargs(world: World) -> dict[str, Any]:
@@ -123,6 +133,8 @@ RULES: dict[str, Rule] = {
     "logout": Rule("logged_out", POST),
     "set_language": Rule("public_redirect", BOTH),
     "healthz": Rule("public"),
+    "readyz": Rule("public"),
+    "metrics": Rule("switched_off"),
     "favicon": Rule("public_redirect"),
     "projects:list": Rule("signed_in"),
     "projects:create": Rule("create_project", BOTH),

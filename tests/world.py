@@ -58,6 +58,7 @@ from huifang.notify.models import (
     Kind,
     Notification,
     NotificationPreference,
+    SweepRun,
     WebhookEndpoint,
 )
 from huifang.notify.services import notify, save_notification_preference, save_webhook_endpoint
@@ -274,11 +275,21 @@ def _notification_sample(n: int, *, manager: User, visit: Visit) -> dict[type[Mo
         project=visit.project,
     )
     assert notification is not None
+    # What a sweep records of itself (a whole sweep here would tell everyone everything).
+    finished = timezone.now()
+    sweep_run = SweepRun.objects.create(
+        swept_for=timezone.localdate(),
+        started_at=finished - datetime.timedelta(seconds=2),
+        finished_at=finished,
+        duration_seconds=2.0,
+        notifications=1,
+    )
     return {
         NotificationPreference: preference,
         WebhookEndpoint: endpoint,
         Notification: notification,
         Delivery: notification.deliveries.get(channel=Channel.WEBHOOK),
+        SweepRun: sweep_run,
     }
 
 

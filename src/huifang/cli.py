@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -25,8 +26,10 @@ def _serve(argv: list[str]) -> None:
 
     from gunicorn.app.base import BaseApplication  # only `serve` needs gunicorn
 
+    multiprocess_dir = _prepare_metrics_dir(args.workers)
+
     from huifang.notify.periodic import start_periodic_process  # after the settings env
-    from huifang.wsgi import application  # sets Django up: after the settings env
+    from huifang.wsgi import application  # sets Django up: after the metrics dir
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -37,6 +40,10 @@ def _serve(argv: list[str]) -> None:
                 "accesslog": "-",
                 "timeout": 60,
             }
+            if multiprocess_dir:
+                options["child_exit"] = _worker_exited
+            if os.environ.get("HUIFANG_LOG_FORMAT", "").strip().lower() == "json":
+                options["logconfig_dict"] = _json_gunicorn_logs()
             for key, value in options.items():
                 self.cfg.set(key, value)
 
@@ -46,6 +53,61 @@ def _serve(argv: list[str]) -> None:
     # Started once, by the master: one loop however many workers serve.
     start_periodic_process()
     _App().run()
+
+
+def _prepare_metrics_dir(workers: int) -> str:
+    """Prometheus counts per process; with several gunicorn workers each one writes its
+    request metrics to files in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds them
+    up, whichever worker answers. Set it (or let ``/metrics`` being on with more than
+    one worker set it to ``$HUIFANG_DATA_DIR/prometheus``); it is emptied here, before
+    any worker starts, so the counts of an earlier run are not added in. Returns the
+    directory, or "" when each worker would count alone."""
+    from django.conf import settings  # reads the settings env; imports no app
+
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    metrics_on = bool(settings.HUIFANG_METRICS_TOKEN or settings.HUIFANG_METRICS_ALLOWED_IPS)
+    if not directory and metrics_on and workers > 1:
+        directory = str(settings.DATA_DIR / "prometheus")
+        # Read by prometheus_client when it is first imported (by the middleware).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    if directory:
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+    return directory
+
+
+def _worker_exited(server: object, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's gauges leave the sums (its counters
+    and histograms stay, as counts that happened)."""
+    from prometheus_client import multiprocess  # imported by the app already
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def _json_gunicorn_logs() -> dict[str, Any]:
+    """gunicorn's own lines (start, workers, the access log) as JSON too, like the app's."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "huifang.core.log_format.JsonFormatter"}},
+        "handlers": {
+            "console": {**handler, "stream": "ext://sys.stdout"},
+            "error_console": {**handler, "stream": "ext://sys.stderr"},
+        },
+        # gunicorn's defaults would also replace the root logger's handler (the app's,
+        # set up by settings.LOGGING): the same JSON lines to stderr, at the same level.
+        "root": {
+            "level": os.environ.get("HUIFANG_LOG_LEVEL", "INFO"),
+            "handlers": ["error_console"],
+        },
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
 
 
 def _celery(command: str, argv: list[str]) -> None:

@@ -95,6 +95,16 @@ MIDDLEWARE = [
     "huifang.core.busy.DatabaseBusyMiddleware",
 ]
 
+# --- Monitoring -----------------------------------------------------------------------
+# /metrics (Prometheus) is off (404) unless a bearer token or allowed addresses
+# (comma-separated IPs or networks, e.g. 10.0.0.0/8) are set; docs/operations.md,
+# "Monitoring". Only then are request counts and latencies measured.
+HUIFANG_METRICS_TOKEN = env_str("HUIFANG_METRICS_TOKEN")
+HUIFANG_METRICS_ALLOWED_IPS = env_list("HUIFANG_METRICS_ALLOWED_IPS")
+if HUIFANG_METRICS_TOKEN or HUIFANG_METRICS_ALLOWED_IPS:
+    # First, so that the time measured includes every other middleware.
+    MIDDLEWARE.insert(0, "huifang.monitoring.middleware.RequestMetricsMiddleware")
+
 ROOT_URLCONF = "huifang.urls"
 WSGI_APPLICATION = "huifang.wsgi.application"
 
@@ -265,8 +275,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("HUIFANG_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("HUIFANG_SSL_REDIRECT", SESSION_COOKIE_SECURE)
-# Load balancers probe /healthz over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers probe /healthz and /readyz, and Prometheus scrapes each host's
+# /metrics, over plain HTTP on the internal network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env_bool("HUIFANG_PROXY_SSL_HEADER", False):
     # Only behind a proxy that sets (and strips incoming) X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -368,12 +379,24 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
+# --- Logs and error reporting ---------------------------------------------------------
+# HUIFANG_LOG_FORMAT=json: one JSON object per line (time, level, logger, message,
+# exception) for a log collector; the default is one plain line per record.
+HUIFANG_LOG_FORMAT = env_str("HUIFANG_LOG_FORMAT", "plain").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "huifang.core.log_format.JsonFormatter"},
+    },
     "filters": {"permission_denied": {"()": "huifang.core.log_filters.PermissionDeniedOneLine"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if HUIFANG_LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("HUIFANG_LOG_LEVEL", "INFO")},
     "loggers": {
         # A 403 is one warning line, without its traceback.
@@ -383,3 +406,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# Errors reported to Sentry (or a compatible server such as GlitchTip) when a DSN is set
+# (core/error_reporting.py): no cookies, no user data, request bodies scrubbed.
+HUIFANG_SENTRY_DSN = env_str("HUIFANG_SENTRY_DSN")
+HUIFANG_SENTRY_ENVIRONMENT = env_str("HUIFANG_SENTRY_ENVIRONMENT", "production")
+HUIFANG_SENTRY_RELEASE = env_str("HUIFANG_SENTRY_RELEASE")

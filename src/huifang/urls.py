@@ -10,6 +10,7 @@ from django.views.i18n import set_language
 
 from huifang.core import views as core_views
 from huifang.demo import views_bench
+from huifang.monitoring import views as monitoring_views
 from huifang.workspace import views as workspace_views
 
 # A lock error raised outside a view answers 503, not 500 (core/busy.py).
@@ -27,6 +28,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", monitoring_views.metrics, name="metrics"),
     # Browsers and feed readers ask for /favicon.ico whatever the page links to.
     path(
         "favicon.ico",

@@ -273,7 +273,7 @@ def test_home_query_count_does_not_grow_with_projects(
 def test_healthz_answers_ok(db: None) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"status": "ok"}
+    assert json.loads(response.content) == {"status": "ok", "checks": {"database": "ok"}}
 
 
 def test_healthz_needs_no_login_and_takes_only_get(db: None) -> None:

@@ -97,8 +97,9 @@ class ServedApp:
 
 @contextmanager
 def served(tmp_path: Path, secret_key: str, **env: str) -> Iterator[ServedApp]:
-    """``huifang serve`` with one worker and one thread (so consecutive requests share
-    its database connection, as they do in production), stopped however the test ends."""
+    """``huifang serve`` with one worker (unless ``HUIFANG_WORKERS`` in ``env`` says
+    more) and one thread (so consecutive requests share its database connection, as they
+    do in production), stopped however the test ends."""
     port = free_port()
     log = tmp_path / "serve.log"
     process = start(
@@ -108,7 +109,7 @@ def served(tmp_path: Path, secret_key: str, **env: str) -> Iterator[ServedApp]:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "1",
+            env.get("HUIFANG_WORKERS", "1"),
             "--threads",
             "1",
         ],

@@ -12,6 +12,7 @@ from huifang.notify.models import (
     DeliveryStatus,
     Notification,
     NotificationPreference,
+    SweepRun,
     WebhookEndpoint,
 )
 
@@ -60,3 +61,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 @admin.register(NotificationPreference)
 class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "email", "webhook", "weekly_digest"]
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    """What the sweep recorded of its runs (read by /metrics): shown, never edited."""
+
+    list_display = ["swept_for", "started_at", "finished_at", "duration_seconds", "notifications"]
+    date_hierarchy = "finished_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

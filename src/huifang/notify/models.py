@@ -224,3 +224,26 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class SweepRun(models.Model):
+    """One finished run of the daily sweep: when it ended and how long it took, so
+    monitoring can tell a sweep that stopped running (or grew slow) from a quiet day.
+    A run that failed half-way leaves no row, and the last one grows old."""
+
+    swept_for = models.DateField(_("swept for"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    duration_seconds = models.FloatField(_("duration (seconds)"))
+    notifications = models.PositiveIntegerField(_("notifications created"), default=0)
+
+    class Meta:
+        verbose_name = _("sweep run")
+        verbose_name_plural = _("sweep runs")
+        ordering = ["-finished_at", "-id"]
+        indexes = [models.Index(fields=["-finished_at"], name="sweep_run_latest")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.swept_for} · {self.finished_at:%Y-%m-%d %H:%M} · {self.duration_seconds:.1f} s"
+        )

@@ -15,6 +15,7 @@ thousand reminders take seconds, not minutes.
 from __future__ import annotations
 
 import datetime
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -27,7 +28,7 @@ from huifang.core import dataversion
 from huifang.core.errors import DomainError
 from huifang.core.models import Role, User
 from huifang.core.workdays import chinese_calendar_covers
-from huifang.notify.models import Kind
+from huifang.notify.models import Kind, SweepRun
 from huifang.notify.services import NotifyRequest, notify_many, requeue_deliveries
 from huifang.policy.models import CalendarChoices, NationalYear, PolicyVersion
 from huifang.policy.queries import version_in_force
@@ -349,6 +350,8 @@ def _sweep_national_calendar(outbox: _Outbox) -> None:
 
 def run_sweep(*, today: datetime.date | None = None) -> SweepReport:
     """Run every periodic check once for ``today`` (default: the organisation's date)."""
+    started_at = timezone.now()
+    clock = time.monotonic()
     report = SweepReport(today=today or timezone.localdate())
     versions = _Versions(report.today)
     outbox = _Outbox(report)
@@ -360,4 +363,13 @@ def run_sweep(*, today: datetime.date | None = None) -> SweepReport:
         _sweep_national_calendar(outbox)
         outbox.flush()
         report.requeued = requeue_deliveries()
+    # Monitoring reads the last finished run (huifang.monitoring): a failed run leaves
+    # no row, so an alert on the last run's age catches both a stopped and a failing sweep.
+    SweepRun.objects.create(
+        swept_for=report.today,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        duration_seconds=time.monotonic() - clock,
+        notifications=report.sent,
+    )
     return report
