@@ -161,6 +161,8 @@ RULES: dict[str, Rule] = {
     # The world's policy has a draft already: GET leads on to it.
     "policy:new_draft": Rule("policy_manage", BOTH, moves=True),
     "policy:version": Rule("signed_in", kwargs=_pk("version")),
+    "policy:version_docx": Rule("signed_in", kwargs=_pk("version")),
+    "policy:version_pdf": Rule("signed_in", kwargs=_pk("version")),
     "policy:edit_draft": Rule("policy_manage", BOTH, _pk("draft")),
     "policy:publish": Rule("policy_manage", BOTH, _pk("draft")),
     "policy:company_days": Rule("signed_in", BOTH, post="policy_manage"),
