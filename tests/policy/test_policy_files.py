@@ -3,11 +3,14 @@ the reader's language, laid out as a Chinese company's policy document."""
 
 from __future__ import annotations
 
+import io
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from huifang.core.models import User
 from huifang.policy.models import Policy, PolicyVersion
@@ -78,6 +81,22 @@ def test_word_file_in_chinese_is_a_policy_document(version: PolicyVersion, colle
         ["净推荐值（NPS）", "≥ 30.0"],
         ["改进措施关闭时限", "30 日"],
     ]
+
+
+def test_word_file_centres_the_title_and_sets_the_page_as_a4(
+    version: PolicyVersion, colleague: User
+) -> None:
+    document = Document(io.BytesIO(_download(colleague, "policy:version_docx", version, "zh-hans")))
+    title, version_line, *_rest = document.paragraphs
+    assert (title.alignment, version_line.alignment) == (
+        WD_ALIGN_PARAGRAPH.CENTER,
+        WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    assert [run.bold for run in title.runs] == [True]
+    width, height = document.sections[0].page_width, document.sections[0].page_height
+    assert width is not None
+    assert height is not None
+    assert (round(width.cm, 1), round(height.cm, 1)) == (21.0, 29.7)
 
 
 def test_word_file_in_english_numbers_sections_and_clauses(
