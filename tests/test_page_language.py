@@ -44,6 +44,7 @@ LATIN_ON_CHINESE_PAGES = frozenset(
     [
         "CSV",
         "Excel",
+        "Word",  # 下载 Word: the policy as a Word file
         # The two libraries a year's working days may come from (chinese-calendar and
         # holidays), named as published.
         "chinese",

@@ -404,6 +404,9 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # django-axes logs every failed login at INFO; lockouts still show as WARNING.
         "axes": {"level": "WARNING"},
+        # WeasyPrint's font subsetting logs every table of every font at INFO.
+        "fontTools": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
     },
 }
 

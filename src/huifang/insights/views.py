@@ -8,18 +8,19 @@ executives see them (``access.can_see_scorecards``)."""
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from huifang.actions.models import ImprovementAction
-from huifang.core import access
+from huifang.core import access, pdf
 from huifang.core.listing import sort_queryset
-from huifang.insights import exports, management, queries
+from huifang.insights import documents, exports, management, queries
 from huifang.insights.forms import PeriodForm
 from huifang.insights.labels import metric_labels
 from huifang.insights.metrics import summary
@@ -172,16 +173,32 @@ def feedback_summary(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def project_report(request: HttpRequest, pk: int) -> HttpResponse:
-    user = access.signed_in_user(request)
-    project = get_object_or_404(
-        Project.objects.visible_to(user).select_related("customer", "manager"), pk=pk
-    )
-    report = queries.project_report(project, today=timezone.localdate())
+    project, report = _project_report(request, pk)
     return render(
         request,
         "insights/project_report.html",
         {"project": project, "report": report, "chart": {"satisfaction": report["satisfaction"]}},
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def project_report_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The report as a PDF, for whoever sees the page."""
+    project, report = _project_report(request, pk)
+    content, filename = documents.project_report_pdf(
+        project, report, today=timezone.localdate(), request=request
+    )
+    return pdf.download(content, filename=filename, content_type=pdf.PDF)
+
+
+def _project_report(request: HttpRequest, pk: int) -> tuple[Project, dict[str, Any]]:
+    """The project (404 outside the user's projects) and its report's figures."""
+    user = access.signed_in_user(request)
+    project = get_object_or_404(
+        Project.objects.visible_to(user).select_related("customer", "manager"), pk=pk
+    )
+    return project, queries.project_report(project, today=timezone.localdate())
 
 
 @login_required

@@ -9,15 +9,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from huifang.core import access
+from huifang.core import access, pdf
 from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
-from huifang.insights import exports, services
+from huifang.insights import documents, exports, services
 from huifang.insights.forms import (
     ActionItemForm,
     MeetingForm,
@@ -186,7 +186,7 @@ def review_propose_revision(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def review_report(request: HttpRequest, pk: int) -> HttpResponse:
-    """The review as a document that prints cleanly (print to PDF from the browser)."""
+    """The review as a document that prints cleanly (and as a PDF: review_report_pdf)."""
     review = _review(request, pk)
     return render(
         request,
@@ -197,6 +197,20 @@ def review_report(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": review.actions.select_related("project", "owner"),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET"])
+def review_report_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The review's report as a PDF, for whoever reads the review."""
+    review = _review(request, pk)
+    content, filename = documents.review_report_pdf(
+        review,
+        _figures(review),
+        review.actions.select_related("project", "owner"),
+        request=request,
+    )
+    return pdf.download(content, filename=filename, content_type=pdf.PDF)
 
 
 @login_required

@@ -14,16 +14,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from huifang.core import access
+from huifang.core import access, pdf
 from huifang.core.concurrency import conflict_shown
 from huifang.core.errors import DomainError
 from huifang.core.listing import paginate, sort_queryset
+from huifang.policy import word
 from huifang.policy.document import PHASE_ORDER, build_document
 from huifang.policy.forms import (
     ChecklistFormSet,
@@ -111,6 +112,27 @@ def version(request: HttpRequest, pk: int) -> HttpResponse:
     in_force = version_in_force(shown.policy, on=timezone.localdate())
     context |= {"policy": shown.policy, "in_force": in_force is not None and in_force == shown}
     return render(request, "policy/current.html", context)
+
+
+@login_required
+@require_http_methods(["GET"])
+def version_docx(request: HttpRequest, pk: int) -> FileResponse:
+    """The version as a Word file: whoever reads the page may download it."""
+    shown = _version(pk)
+    return pdf.download(
+        word.policy_docx(shown, request),
+        filename=word.file_name(shown, "docx"),
+        content_type=pdf.DOCX,
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def version_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    shown = _version(pk)
+    return pdf.download(
+        word.policy_pdf(shown, request), filename=word.file_name(shown, "pdf"), content_type=pdf.PDF
+    )
 
 
 VERSION_SORTS: dict[str, tuple[str, ...] | str] = {
