@@ -354,3 +354,28 @@ def test_every_role_is_ranked_and_group_names_compare_in_any_spelling() -> None:
         "executive"
     )
     assert role_for_groups({f"cn=sales,ou=groups,{BASE_DN}"}, mapped) is None
+
+
+def test_refused_service_account_tells_directory_people_the_directory_failed(
+    client: Client, directory: Slapd, use_directory: Callable[..., None]
+) -> None:
+    use_directory(directory.uri, BIND_PASSWORD="not-the-reader-password")
+    UserFactory.create(username="local.member")
+
+    page = sign_in(client, "li.lei", password_of("li.lei")).content.decode()
+
+    assert DIRECTORY_DOWN_EN in page
+    assert signed_in_as(client) is None
+    assert sign_in(client, "local.member", LOCAL_PASSWORD).status_code == 302
+
+
+def test_deactivating_a_directory_person_ends_their_session(
+    client: Client, directory: Slapd
+) -> None:
+    sign_in(client, "li.lei", password_of("li.lei"))
+    admin = UserFactory.create(username="it-admin", role=Role.ADMIN)
+    deactivate_user(user=User.objects.get(username="li.lei"), acting=admin)
+
+    response = client.get("/projects/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert (response.status_code, response["Location"]) == (302, "/login/?next=/projects/")

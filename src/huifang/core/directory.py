@@ -47,6 +47,13 @@ class DirectoryBackend(LDAPBackend):
         apply_role(user, role)
         return user, built
 
+    def get_user(self, user_id: int) -> User | None:
+        """The signed-in user of a session started here. django-auth-ldap returns
+        deactivated accounts too; Django's own backend does not, and neither do we:
+        deactivating someone ends their sessions at their next request."""
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
+
 
 def _remember_directory_failure(
     sender: type, context: str, request: HttpRequest | None = None, **kwargs: Any
