@@ -379,3 +379,20 @@ def test_deactivating_a_directory_person_ends_their_session(
     response = client.get("/projects/", HTTP_ACCEPT_LANGUAGE="en")
 
     assert (response.status_code, response["Location"]) == (302, "/login/?next=/projects/")
+
+
+def test_profile_of_a_directory_person_sends_password_changes_to_the_company(
+    client: Client, directory: Slapd
+) -> None:
+    sign_in(client, "li.lei", password_of("li.lei"))
+
+    page = client.get("/users/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "change its password where your IT department tells you" in page
+    assert "/users/profile/password/" not in page
+    client.logout()
+    UserFactory.create(username="local.member")
+    sign_in(client, "local.member", LOCAL_PASSWORD)
+    page = client.get("/users/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "/users/profile/password/" in page
+    assert "your IT department" not in page
