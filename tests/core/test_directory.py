@@ -4,6 +4,8 @@ e-mail and role from the directory, and local accounts keep working."""
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -284,6 +286,26 @@ def test_directory_down_local_accounts_sign_in_and_directory_people_are_told_why
     assert DIRECTORY_DOWN_ZH in chinese.content.decode()
 
 
+def test_directory_that_never_answers_fails_the_sign_in_after_the_timeout(
+    client: Client, use_directory: Callable[..., None], db: None
+) -> None:
+    # A server that accepts the connection and then says nothing (a hung directory,
+    # a firewall that swallows the answers).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        use_directory(f"ldap://127.0.0.1:{silent.getsockname()[1]}", TIMEOUT="1")
+        started = time.monotonic()
+
+        response = sign_in(client, "li.lei", password_of("li.lei"))
+
+        elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert DIRECTORY_DOWN_EN in response.content.decode()
+    # Looking the person up is one wait; it does not hold the web worker longer.
+    assert 1 <= elapsed < 4
+
+
 def test_wrong_local_password_while_the_directory_is_up_says_wrong_password(
     client: Client, directory: Slapd
 ) -> None:
@@ -317,6 +339,7 @@ def test_directory_sign_in_is_off_without_a_server_uri(settings: Any) -> None:
         ({"ROLE_GROUPS": ""}, "otherwise nobody could sign in"),
         ({"DEFAULT_ROLE": "guest"}, "HUIFANG_LDAP_DEFAULT_ROLE: unknown role 'guest'"),
         ({"USER_ATTRS": "password=userPassword"}, "HUIFANG_LDAP_USER_ATTRS"),
+        ({"TIMEOUT": "5s"}, "HUIFANG_LDAP_TIMEOUT: a number of seconds"),
     ],
 )
 def test_a_wrong_variable_stops_the_app_with_its_name(

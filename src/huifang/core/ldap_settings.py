@@ -111,7 +111,10 @@ def ldap_settings(env: Mapping[str, str]) -> dict[str, Any]:
     def get(name: str, default: str = "") -> str:
         return env.get(f"HUIFANG_LDAP_{name}", default).strip()
 
-    timeout = int(get("TIMEOUT", "5"))
+    try:
+        timeout = int(get("TIMEOUT", "5"))
+    except ValueError as error:
+        raise ImproperlyConfigured("HUIFANG_LDAP_TIMEOUT: a number of seconds") from error
     bind_dn = get("BIND_DN")
     result: dict[str, Any] = {
         "AUTH_LDAP_SERVER_URI": uri,
