@@ -29,9 +29,17 @@ def use_directory(settings: Any) -> Callable[..., None]:
     """Turn directory sign-in on for this test as the environment would:
     ``use_directory(uri, DEFAULT_ROLE="member")``."""
 
+    applied: set[str] = set()
+
     def _use(uri: str, **overrides: str) -> None:
-        for name, value in ldap_settings(directory_env(uri, **overrides)).items():
+        wanted = ldap_settings(directory_env(uri, **overrides))
+        # A second call starts afresh: what the first set and this one does not is gone.
+        for name in applied - wanted.keys():
+            delattr(settings, name)
+        for name, value in wanted.items():
             setattr(settings, name, value)
+        applied.clear()
+        applied.update(wanted)
         backends = [b for b in settings.AUTHENTICATION_BACKENDS if b != DIRECTORY_BACKEND]
         settings.AUTHENTICATION_BACKENDS = with_directory_backend(backends)
 
