@@ -377,6 +377,7 @@ def test_every_role_is_ranked_and_group_names_compare_in_any_spelling() -> None:
         "executive"
     )
     assert role_for_groups({f"cn=sales,ou=groups,{BASE_DN}"}, mapped) is None
+    assert role_for_groups({"not a dn", f"cn=x,{BASE_DN}"}, mapped) == "executive"
 
 
 def test_refused_service_account_tells_directory_people_the_directory_failed(

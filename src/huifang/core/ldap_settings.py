@@ -48,6 +48,15 @@ def normalize_dn(dn: str) -> str:
     return str(ldap.dn.dn2str(parts)).lower()
 
 
+def _directory_dn(dn: str) -> str:
+    """A DN the directory sent, normalized; one that does not parse is a group no
+    configured DN can name, not a reason to fail the sign-in."""
+    try:
+        return normalize_dn(dn)
+    except ImproperlyConfigured:
+        return dn.lower()
+
+
 def parse_role_groups(text: str) -> list[tuple[str, str]]:
     """``admin=cn=huifang-admins,ou=groups,dc=example,dc=com;quality=cn=…`` as
     [(role, normalized group DN)]. A role may be listed more than once."""
@@ -92,7 +101,7 @@ def role_for_groups(
 ) -> str | None:
     """The role a person in ``group_dns`` gets: the highest role among their mapped
     groups, else the default role, else None (refused)."""
-    mine = {normalize_dn(dn) for dn in group_dns}
+    mine = {_directory_dn(dn) for dn in group_dns}
     roles = {role for role, dn in role_groups if dn in mine}
     for role in ROLE_RANK:
         if role in roles:
