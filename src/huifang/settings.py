@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from huifang.core.ldap_settings import ldap_settings, with_directory_backend
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -196,6 +198,16 @@ AUTHENTICATION_BACKENDS = [
     "huifang.core.security.LoginAttemptBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# --- Directory sign-in (LDAP / Active Directory) ---------------------------------------
+# Off unless HUIFANG_LDAP_SERVER_URI is set. Then the directory's backend comes right
+# after django-axes' check and before local passwords, and django-auth-ldap's settings
+# are read from HUIFANG_LDAP_* (core/ldap_settings.py; docs/operations.md, "Directory
+# sign-in").
+_DIRECTORY = ldap_settings(os.environ)
+if _DIRECTORY:
+    globals().update(_DIRECTORY)
+    AUTHENTICATION_BACKENDS = with_directory_backend(AUTHENTICATION_BACKENDS)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from huifang.core import views as core_views
+from huifang.core.account_forms import LoginForm
 from huifang.demo import views_bench
 from huifang.monitoring import views as monitoring_views
 from huifang.workspace import views as workspace_views
@@ -21,7 +22,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="core/login.html", redirect_authenticated_user=True
+            template_name="core/login.html",
+            authentication_form=LoginForm,
+            redirect_authenticated_user=True,
         ),
         name="login",
     ),

@@ -1,11 +1,11 @@
-"""Forms of the users page and the profile page."""
+"""Forms of the login page, the users page and the profile page."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +14,30 @@ from django.utils.translation import pgettext_lazy
 from huifang.core.concurrency import VersionedFormMixin
 from huifang.core.forms import LanguageSelect, StyledFormMixin
 from huifang.core.models import Language, Role, User
+
+# Set on the request by the directory backend (core/directory.py) when the company
+# directory could not be asked during this sign-in.
+DIRECTORY_FAILED = "huifang_directory_failed"
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, except that a refusal while the company directory could
+    not be reached says so: the person's password may well be right."""
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except ValidationError as error:
+            if not getattr(self.request, DIRECTORY_FAILED, False):
+                raise
+            raise ValidationError(
+                _(
+                    "Your username and password could not be checked: the company "
+                    "directory did not answer. If you sign in with your company "
+                    "account, try again in a few minutes or tell your IT department."
+                ),
+                code="directory_unreachable",
+            ) from error
 
 
 class UserCreateForm(StyledFormMixin, forms.Form):

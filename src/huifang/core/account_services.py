@@ -28,7 +28,7 @@ def profile_version(user: User) -> str:
     return row_version(user, fields=PROFILE_FIELDS)
 
 
-def _apply_role(user: User, role: str) -> None:
+def apply_role(user: User, role: str) -> None:
     """The Django admin site is the administrators' back office: the admin role opens
     it (with every permission), no other role does."""
     user.role = role
@@ -53,7 +53,7 @@ def create_user(
         email=email,
         department=department,
     )
-    _apply_role(user, role)
+    apply_role(user, role)
     try:
         validate_password(password, user)
     except ValidationError as error:
@@ -89,7 +89,7 @@ def update_user(
     _keeps_an_admin(locked, acting=acting, role=role, is_active=is_active)
     locked.display_name = display_name
     locked.email = email
-    _apply_role(locked, role)
+    apply_role(locked, role)
     locked.department = department
     locked.is_active = is_active
     locked.save(
