@@ -57,6 +57,9 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     "login_page": {**_everyone(MOVED), "anonymous": OK},
     "logged_out": _everyone(LOGIN),
     "bad_token": _everyone(HIDDEN),
+    # Single sign-on URLs of a provider that is not configured (the world configures
+    # none; tests/core/test_sso_access.py covers configured ones).
+    "sso_not_configured": _everyone(HIDDEN),
     "signed_in": _signed_in(),
     # Quality managers and executives land on the management home.
     "home": _signed_in(quality=MOVED, executive=MOVED),
@@ -77,7 +80,14 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
 }
 
 # Views without @login_required: a wrong method is refused before anything else.
-OPEN_RULES = {"public", "public_redirect", "login_page", "logged_out", "bad_token"}
+OPEN_RULES = {
+    "public",
+    "public_redirect",
+    "login_page",
+    "logged_out",
+    "bad_token",
+    "sso_not_configured",
+}
 
 
 def _no_kwargs(world: World) -> dict[str, Any]:
@@ -121,6 +131,12 @@ RULES: dict[str, Rule] = {
     "home": Rule("home"),
     "login": Rule("login_page", BOTH),
     "logout": Rule("logged_out", POST),
+    "openid_connect_login": Rule("sso_not_configured", BOTH, lambda w: {"provider_id": "sso"}),
+    "openid_connect_callback": Rule("sso_not_configured", BOTH, lambda w: {"provider_id": "sso"}),
+    "dingtalk_login": Rule("sso_not_configured", BOTH),
+    "dingtalk_callback": Rule("sso_not_configured", BOTH),
+    "feishu_login": Rule("sso_not_configured", BOTH),
+    "feishu_callback": Rule("sso_not_configured", BOTH),
     "set_language": Rule("public_redirect", BOTH),
     "healthz": Rule("public"),
     "favicon": Rule("public_redirect"),

@@ -370,3 +370,11 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# --- Single sign-on (huifang/sso_settings.py) -------------------------------------------
+# django-allauth's OpenID Connect, DingTalk and Feishu sign-in, configured from
+# HUIFANG_OIDC_*, HUIFANG_DINGTALK_*, HUIFANG_FEISHU_*; HUIFANG_LOCAL_LOGIN and
+# HUIFANG_SSO_* decide who may sign in how.
+from huifang import sso_settings as _sso_settings  # noqa: E402
+
+_sso_settings.apply(globals())

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from huifang.core import views as core_views
+from huifang.core import views_sso
 from huifang.demo import views_bench
 from huifang.workspace import views as workspace_views
 
@@ -17,13 +18,7 @@ handler500 = "huifang.core.busy.server_error"
 
 urlpatterns = [
     path("", workspace_views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="core/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", views_sso.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
@@ -46,6 +41,8 @@ urlpatterns = [
     path("api/v1/", include("huifang.api.urls")),
     path("transfer/", include("huifang.transfer.urls")),
     path("admin/", admin.site.urls),
+    # Single sign-on: the identity providers' login and callback URLs only.
+    path("accounts/", include("huifang.core.sso_urls")),
 ]
 
 if settings.DEBUG or settings.HUIFANG_BENCH:
