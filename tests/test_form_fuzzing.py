@@ -175,6 +175,10 @@ _SIGN_ON = Fuzz(role="anonymous", form=False, examples=_BUTTON)
 FUZZ: dict[str, Fuzz] = {
     "login": Fuzz(role="anonymous", fill=lambda w: {"username": "member1", "password": PASSWORD}),
     "logout": Fuzz(page="home", role="colleague", examples=_BUTTON),
+    # No password sign-in waits for a code in the world: back to the login page.
+    "login_code": Fuzz(role="anonymous", form=False, examples=_BUTTON),
+    # The set-up form's code is the one an app computes from the session's secret.
+    "accounts:two_factor": Fuzz(role="quality", form=False),
     # No identity provider is configured in the world: 404.
     "openid_connect_login": _SIGN_ON,
     "openid_connect_callback": _SIGN_ON,

@@ -1,4 +1,4 @@
-"""Single sign-on settings, applied by settings.py to its own namespace.
+"""Single sign-on and two-factor settings, applied by settings.py to its own namespace.
 
 Kept apart from settings.py so that sign-in changes (this one, a directory backend)
 merge without touching each other. django-allauth provides the OpenID Connect,
@@ -105,12 +105,18 @@ def apply(namespace: dict[str, Any]) -> None:
         "allauth.socialaccount.providers.openid_connect",
         "allauth.socialaccount.providers.dingtalk",
         "allauth.socialaccount.providers.feishu",
+        "allauth.mfa",
     ]
     middleware = list(namespace["MIDDLEWARE"])
     # allauth keeps the request it works for in a context variable; after the messages.
     middleware.insert(
         middleware.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
         "allauth.account.middleware.AccountMiddleware",
+    )
+    # Users of the roles in HUIFANG_MFA_REQUIRED_ROLES set up two-factor sign-in first.
+    middleware.insert(
+        middleware.index("allauth.account.middleware.AccountMiddleware") + 1,
+        "huifang.core.two_factor.TwoFactorSetupMiddleware",
     )
     namespace["MIDDLEWARE"] = middleware
     # django-axes' backend stays first. Huifang's own passwords go through a ModelBackend
@@ -134,6 +140,23 @@ def apply(namespace: dict[str, Any]) -> None:
     # allauth's own sign-up, e-mail and password pages are not.
     namespace["ACCOUNT_EMAIL_VERIFICATION"] = "none"
     namespace["ACCOUNT_EMAIL_NOTIFICATIONS"] = False
+    # allauth's own login stages (its second-factor page among them) are not used: a
+    # sign-on's second factor is the identity provider's business (huifang.core.sso).
+    namespace["ACCOUNT_ADAPTER"] = "huifang.core.sso.AccountAdapter"
+
+    # Two-factor sign-in (huifang.core.two_factor): TOTP and recovery codes, kept in
+    # allauth.mfa's tables. Administrators always need it; add roles with
+    # HUIFANG_MFA_REQUIRED_ROLES=quality,pm (role values as in core/models.py).
+    namespace["MFA_SUPPORTED_TYPES"] = ["totp", "recovery_codes"]
+    namespace["MFA_TOTP_ISSUER"] = _env("HUIFANG_MFA_ISSUER", "Huifang")
+    namespace["MFA_RECOVERY_CODE_COUNT"] = 10
+    # A code of the previous or next 30 seconds counts too: phones' clocks drift.
+    namespace["MFA_TOTP_TOLERANCE"] = 1
+    # "none" requires it of nobody: for load benchmarks and throw-away installs only.
+    roles = [role.strip() for role in _env("HUIFANG_MFA_REQUIRED_ROLES").split(",")]
+    namespace["HUIFANG_MFA_REQUIRED_ROLES"] = (
+        [] if roles == ["none"] else sorted({"admin", *filter(None, roles)})
+    )
 
     # 0 hides the password form: people sign in through their identity provider, and
     # only superusers may still use a password, at /login/?local=1 (break-glass).

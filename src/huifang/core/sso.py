@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter, get_adapter
 from allauth.socialaccount.models import SocialLogin
@@ -191,3 +192,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: Any = None,
     ) -> None:
         raise ImmediateHttpResponse(refused(request, FAILED))
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth's login stages without its second-factor ones: a sign-on's second
+    factor is the identity provider's (Huifang's own TOTP guards password sign-in,
+    huifang.core.two_factor), and allauth's pages for it are not mounted."""
+
+    def get_login_stages(self) -> list[str]:
+        stages: list[str] = super().get_login_stages()
+        return [stage for stage in stages if not stage.startswith("allauth.mfa.")]

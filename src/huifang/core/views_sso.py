@@ -8,10 +8,12 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from huifang.core import sso
+from huifang.core import sso, two_factor
+from huifang.core.views_two_factor import start_second_step
 
 
 class LoginView(auth_views.LoginView):
@@ -32,6 +34,13 @@ class LoginView(auth_views.LoginView):
             break_glass=break_glass,
         )
         return context
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        # With two-factor sign-in on, the right password only leads to the code.
+        user = form.get_user()
+        if two_factor.has_totp(user):
+            return start_second_step(self.request, user, next_url=self.get_success_url())
+        return super().form_valid(form)
 
 
 def provider_view(
