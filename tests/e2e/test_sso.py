@@ -24,10 +24,14 @@ CALLBACK = "/accounts/oidc/sso/login/callback/"
 
 
 @pytest.fixture(scope="session")
-def oidc_provider(live_server: Any) -> Iterator[str]:
+def oidc_provider(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The provider's address; Huifang's callback on the live server is its client's
     only redirect URI."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")]),
+        "OIDC_PROVIDER_DIR": str(tmp_path_factory.mktemp("oidc-provider")),
+    }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "tests.e2e.oidc_provider", live_server.url + CALLBACK],

@@ -34,7 +34,8 @@ def _rsa_key() -> str:
 
 
 def main(redirect_uri: str) -> None:
-    directory = tempfile.mkdtemp(prefix="oidc-provider-")
+    # The tests give it one of pytest's temporary directories (rotated by pytest).
+    directory = os.environ.get("OIDC_PROVIDER_DIR") or tempfile.mkdtemp(prefix="oidc-provider-")
     os.environ["OIDC_PROVIDER_DB"] = os.path.join(directory, "provider.sqlite3")
     os.environ["OIDC_PROVIDER_RSA_KEY"] = _rsa_key()
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.e2e.oidc_provider.settings"
