@@ -60,6 +60,10 @@ EXPECTED: dict[str, dict[str, Outcome]] = {
     # Not a page: off (404) unless monitoring is configured, and then a matter of a
     # bearer token or an address, not of a role (tests/monitoring/test_metrics_access.py).
     "switched_off": _everyone(HIDDEN),
+    # Single sign-on URLs of a provider that is not configured (the world configures
+    # none; tests/core/test_sso_access.py covers configured ones).
+    "sso_not_configured": _everyone(HIDDEN),
+    "second_step": {**_everyone(MOVED), "anonymous": LOGIN},
     "signed_in": _signed_in(),
     # Quality managers and executives land on the management home.
     "home": _signed_in(quality=MOVED, executive=MOVED),
@@ -87,6 +91,8 @@ OPEN_RULES = {
     "logged_out",
     "bad_token",
     "switched_off",
+    "sso_not_configured",
+    "second_step",
 }
 
 
@@ -130,7 +136,15 @@ def _bad_token(w: World) -> dict[str, Any]:
 RULES: dict[str, Rule] = {
     "home": Rule("home"),
     "login": Rule("login_page", BOTH),
+    # Without a password sign-in waiting for its code: back to the login page.
+    "login_code": Rule("second_step", BOTH),
     "logout": Rule("logged_out", POST),
+    "openid_connect_login": Rule("sso_not_configured", BOTH, lambda w: {"provider_id": "sso"}),
+    "openid_connect_callback": Rule("sso_not_configured", BOTH, lambda w: {"provider_id": "sso"}),
+    "dingtalk_login": Rule("sso_not_configured", BOTH),
+    "dingtalk_callback": Rule("sso_not_configured", BOTH),
+    "feishu_login": Rule("sso_not_configured", BOTH),
+    "feishu_callback": Rule("sso_not_configured", BOTH),
     "set_language": Rule("public_redirect", BOTH),
     "healthz": Rule("public"),
     "readyz": Rule("public"),
@@ -186,6 +200,7 @@ RULES: dict[str, Rule] = {
     "accounts:user_deactivate": Rule("admin_only", POST, _pk("leaver")),
     "accounts:profile": Rule("signed_in", BOTH),
     "accounts:password_change": Rule("signed_in", BOTH),
+    "accounts:two_factor": Rule("signed_in", BOTH),
     "accounts:password_change_done": Rule("signed_in"),
     "notify:list": Rule("signed_in", BOTH),
     "notify:open": Rule("own_object_redirect", BOTH, _pk("notification")),

@@ -170,10 +170,22 @@ _INVITE = Fuzz(
 )
 _BUTTON = 5  # a button without fields: a few forged submissions suffice
 _NO_FORM = Fuzz(form=False, examples=_BUTTON)
+_SIGN_ON = Fuzz(role="anonymous", form=False, examples=_BUTTON)
 
 FUZZ: dict[str, Fuzz] = {
     "login": Fuzz(role="anonymous", fill=lambda w: {"username": "member1", "password": PASSWORD}),
     "logout": Fuzz(page="home", role="colleague", examples=_BUTTON),
+    # No password sign-in waits for a code in the world: back to the login page.
+    "login_code": Fuzz(role="anonymous", form=False, examples=_BUTTON),
+    # The set-up form's code is the one an app computes from the session's secret.
+    "accounts:two_factor": Fuzz(role="quality", form=False),
+    # No identity provider is configured in the world: 404.
+    "openid_connect_login": _SIGN_ON,
+    "openid_connect_callback": _SIGN_ON,
+    "dingtalk_login": _SIGN_ON,
+    "dingtalk_callback": _SIGN_ON,
+    "feishu_login": _SIGN_ON,
+    "feishu_callback": _SIGN_ON,
     "set_language": Fuzz(page="home"),
     "projects:create": Fuzz(),
     "projects:edit": Fuzz(),

@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.socialaccount.models import SocialAccount
 from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
@@ -98,6 +101,13 @@ from tests.factories import ContactFactory, CustomerFactory, UserFactory
 # The day the sample projects were last planned on; tests that re-plan stand there.
 PLAN_DAY = datetime.date(2026, 4, 20)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
+
+
+def _sign_in_sample(n: int, *, user: User) -> dict[type[Model], Model]:
+    """A single sign-on link and a two-factor authenticator (django-allauth's rows)."""
+    totp = TOTP.activate(user, generate_totp_secret()).instance
+    account = SocialAccount.objects.create(user=user, provider="sso", uid=f"sub-{n}")
+    return {Authenticator: totp, SocialAccount: account}
 
 
 def build_world(n: int) -> dict[type[Model], Model]:
@@ -186,6 +196,7 @@ def build_world(n: int) -> dict[type[Model], Model]:
         **_notification_sample(n, manager=manager, visit=open_visit),
         **_survey_sample(n, manager=manager, visit=first_visit, contact=contact),
         **_failed_login_sample(n),
+        **_sign_in_sample(n, user=member),
         ApiToken: create_api_token(user=manager, name=f"Reporting {n}", expires_days=90).token,
         User: manager,
         CalendarFeed: feed,

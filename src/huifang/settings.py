@@ -427,3 +427,11 @@ LOGGING = {
 HUIFANG_SENTRY_DSN = env_str("HUIFANG_SENTRY_DSN")
 HUIFANG_SENTRY_ENVIRONMENT = env_str("HUIFANG_SENTRY_ENVIRONMENT", "production")
 HUIFANG_SENTRY_RELEASE = env_str("HUIFANG_SENTRY_RELEASE")
+
+# --- Single sign-on (huifang/sso_settings.py) -------------------------------------------
+# django-allauth's OpenID Connect, DingTalk and Feishu sign-in, configured from
+# HUIFANG_OIDC_*, HUIFANG_DINGTALK_*, HUIFANG_FEISHU_*; HUIFANG_LOCAL_LOGIN and
+# HUIFANG_SSO_* decide who may sign in how.
+from huifang import sso_settings as _sso_settings  # noqa: E402
+
+_sso_settings.apply(globals())

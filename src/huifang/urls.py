@@ -9,7 +9,7 @@ from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from huifang.core import views as core_views
-from huifang.core.account_forms import LoginForm
+from huifang.core import views_sso, views_two_factor
 from huifang.demo import views_bench
 from huifang.monitoring import views as monitoring_views
 from huifang.workspace import views as workspace_views
@@ -19,15 +19,8 @@ handler500 = "huifang.core.busy.server_error"
 
 urlpatterns = [
     path("", workspace_views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="core/login.html",
-            authentication_form=LoginForm,
-            redirect_authenticated_user=True,
-        ),
-        name="login",
-    ),
+    path("login/", views_sso.LoginView.as_view(), name="login"),
+    path("login/code/", views_two_factor.login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
@@ -51,7 +44,12 @@ urlpatterns = [
     path("insights/", include("huifang.insights.urls")),
     path("api/v1/", include("huifang.api.urls")),
     path("transfer/", include("huifang.transfer.urls")),
+    # The admin signs in through the login page, so its password sign-in asks for the
+    # second factor too (core/two_factor.py) instead of opening a session by itself.
+    path("admin/login/", views_two_factor.admin_login),
     path("admin/", admin.site.urls),
+    # Single sign-on: the identity providers' login and callback URLs only.
+    path("accounts/", include("huifang.core.sso_urls")),
 ]
 
 if settings.DEBUG or settings.HUIFANG_BENCH:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -59,6 +59,27 @@ def create_user(
     except ValidationError as error:
         raise DomainError(" ".join(error.messages)) from error
     user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def create_sso_user(*, username: str, email: str, display_name: str, role: str) -> User:
+    """A user made on their first single sign-on (HUIFANG_SSO_CREATE_USERS). They have
+    no usable password: they sign in through their identity provider. The role comes
+    from the configuration and may not be the administrator's: administrators are
+    made by an administrator."""
+    if role not in Role.values or role == Role.ADMIN:
+        allowed = ", ".join(value for value in Role.values if value != Role.ADMIN)
+        raise ImproperlyConfigured(f"HUIFANG_SSO_DEFAULT_ROLE must be one of {allowed}: {role!r}")
+    base = (username or email.partition("@")[0] or "user")[:140]
+    candidate, number = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        number += 1
+        candidate = f"{base}-{number}"
+    user = User(username=candidate, email=email, display_name=display_name[:80])
+    _apply_role(user, role)
+    user.set_unusable_password()
     user.save()
     return user
 

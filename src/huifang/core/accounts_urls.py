@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huifang.core import views_account
+from huifang.core import views_account, views_two_factor
 from huifang.core.account_forms import StyledPasswordChangeForm
 
 app_name = "accounts"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views_account.user_edit, name="user_edit"),
     path("<int:pk>/deactivate/", views_account.user_deactivate, name="user_deactivate"),
     path("profile/", views_account.profile, name="profile"),
+    path("profile/two-factor/", views_two_factor.setup, name="two_factor"),
     path(
         "profile/password/",
         auth_views.PasswordChangeView.as_view(

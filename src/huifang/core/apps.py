@@ -32,3 +32,21 @@ class CoreConfig(AppConfig):
                 environment=settings.HUIFANG_SENTRY_ENVIRONMENT,
                 release=settings.HUIFANG_SENTRY_RELEASE,
             )
+
+        _hide_unused_sign_in_models()
+
+
+def _hide_unused_sign_in_models() -> None:
+    """django-allauth's admin pages for what Huifang does not use: providers come from
+    the environment (huifang/sso_settings.py), not SocialApp rows; no provider token is
+    kept; a user's e-mail address is their own field. The sign-on links
+    (SocialAccount) and the two-factor authenticators stay: an administrator unlinks
+    or resets them there. The admin site has loaded every app's admin module by now
+    (django.contrib.admin is ready before this app)."""
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialApp, SocialToken
+    from django.contrib import admin
+
+    for model in (SocialApp, SocialToken, EmailAddress):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
