@@ -78,7 +78,7 @@ def create_sso_user(*, username: str, email: str, display_name: str, role: str) 
         number += 1
         candidate = f"{base}-{number}"
     user = User(username=candidate, email=email, display_name=display_name[:80])
-    _apply_role(user, role)
+    apply_role(user, role)
     user.set_unusable_password()
     user.save()
     return user
