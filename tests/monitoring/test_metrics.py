@@ -135,7 +135,8 @@ def test_task_queue_length_is_the_celery_queue_in_redis(own_redis: OwnRedis) -> 
     assert _value(scrape(), "huifang_task_queue_length", queue="celery") == 0
 
     # Four tasks published by Celery, with no worker to take them.
-    publisher = Celery("publisher", broker=own_redis.url)
+    # Not the current app: shared tasks of later tests would follow it to this broker.
+    publisher = Celery("publisher", broker=own_redis.url, set_as_current=False)
     for _ in range(4):
         publisher.send_task("huifang.notify.tasks.requeue_deliveries_task")
     publisher.close()
