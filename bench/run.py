@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -80,6 +81,14 @@ PAGES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 LIMITS = {"page": 1.5, "aggregate": 3.0}
 CHANGE_URL = "/bench/data-changed"
+# The working-day phase (issue 17): the pages measured again while a writer does, once
+# a second, what a company's day does (demo/working_day.py: a visit recorded and
+# submitted through the services, mail sent, notifications read). Each page's p50 then
+# stays within LIMITS of the small scale's in the same phase and within
+# WORKING_DAY_IDLE_LIMIT of its own idle p50.
+WORKING_DAY_URL = "/bench/working-day"
+WORKING_DAY_TICK_S = 1.0
+WORKING_DAY_IDLE_LIMIT = 2.0
 CHANGE_LOG = "## Change log"
 CEILING_SHARE = 0.25
 PLAN_LIMIT_S, SWEEP_LIMIT_S = 60.0, 30.0
@@ -327,6 +336,91 @@ async def measure_pages(base_url: str, found: dict[str, Any], opts: argparse.Nam
             await client.aclose()
 
 
+async def write_all_day(
+    client: httpx.AsyncClient, keep: str, stop: asyncio.Event, ticks: list[dict[str, Any]]
+) -> None:
+    """POST a working-day tick every WORKING_DAY_TICK_S seconds until ``stop``; each
+    tick's answer (what it wrote) and its seconds go to ``ticks``."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        try:
+            response, seconds = await _again_if_closed(
+                client, "POST", f"{WORKING_DAY_URL}?keep={keep}"
+            )
+            tick = response.json() if response.status_code == 200 else {}
+            ticks.append({**tick, "status": response.status_code, "seconds": seconds})
+        except (httpx.HTTPError, ValueError):
+            ticks.append({"status": 0, "seconds": time.perf_counter() - started})
+        rest = WORKING_DAY_TICK_S - (time.perf_counter() - started)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, rest))
+
+
+async def measure_working_day(
+    base_url: str, found: dict[str, Any], opts: argparse.Namespace, results: dict[str, Any]
+) -> dict[str, Any]:
+    """Every page with a target again, one request at a time, while the writer runs.
+    The writer signs in as the administrator on a connection of its own and leaves
+    open the visits whose record form is measured."""
+    keep = ",".join(str(user["visit"]) for user in found["users"].values() if user["visit"])
+    timeout = httpx.Timeout(opts.timeout)
+    clients = {role: httpx.AsyncClient(base_url=base_url, timeout=timeout) for role in ROLES}
+    writer = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+    stop, ticks = asyncio.Event(), list[dict[str, Any]]()
+    try:
+        for role, client in clients.items():
+            await log_in(client, found["users"][role]["username"])
+        await log_in(writer, found["users"]["admin"]["username"])
+        writing = asyncio.create_task(write_all_day(writer, keep, stop, ticks))
+        for name, template, roles, kind in PAGES:
+            if kind not in LIMITS or results[name].get("missing"):
+                continue
+            urls = [template.format(**found["users"][role], **found) for role in roles]
+            role_clients = [clients[role] for role in roles]
+            # Warm up as in the idle phase (a fresh server's templates and connections).
+            await drive(
+                role_clients,
+                urls,
+                concurrency=1,
+                max_requests=len(roles) * 2,
+                max_seconds=opts.seconds,
+            )
+            lat, errors, elapsed, _ = await drive(
+                role_clients,
+                urls,
+                concurrency=1,
+                max_requests=opts.requests,
+                max_seconds=opts.seconds,
+                # Long enough that each page is measured across several ticks.
+                min_seconds=opts.working_day_seconds,
+            )
+            latency = summarise(lat, errors, elapsed)
+            results[name].update(
+                working_p50_ms=latency["p50_ms"],
+                working_p95_ms=latency["p95_ms"],
+                working_requests=latency["requests"],
+                working_errors=latency["errors"],
+            )
+            log(f"{name} (working day): p50 {latency['p50_ms']} ms, p95 {latency['p95_ms']} ms")
+        stop.set()
+        await writing
+    finally:
+        stop.set()
+        for client in (*clients.values(), writer):
+            await client.aclose()
+    done = [tick for tick in ticks if tick["status"] == 200]
+    summary = {
+        "ticks": len(ticks),
+        "failed_ticks": len(ticks) - len(done),
+        "visits_recorded": sum(1 for tick in done if tick.get("recorded_visit")),
+        "deliveries_sent": sum(tick.get("deliveries_sent", 0) for tick in done),
+        "notifications_read": sum(tick.get("notifications_read", 0) for tick in done),
+        "tick_p50_ms": summarise([tick["seconds"] for tick in done], 0, 1)["p50_ms"],
+    }
+    log(f"working day: {summary}")
+    return summary
+
+
 def wait_until_up(base_url: str, server: subprocess.Popen[bytes], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -339,6 +433,69 @@ def wait_until_up(base_url: str, server: subprocess.Popen[bytes], seconds: float
             pass
         time.sleep(0.5)
     raise SystemExit("huifang serve did not answer /healthz in time")
+
+
+def discover(scale: str, env: dict[str, str]) -> dict[str, Any]:
+    paths = sorted({probe(template) for _, template, _, _ in PAGES})
+    _, shell_out = run(
+        ["shell", "-c", DISCOVER % {"roles": ROLES, "paths": paths}],
+        env,
+        label=f"{scale}: discover",
+    )
+    found: dict[str, Any] = json.loads(shell_out.split("DISCOVER", 1)[1])
+    return found
+
+
+@contextlib.contextmanager
+def serving(
+    scale: str, env: dict[str, str], opts: argparse.Namespace, out_dir: Path, *, label: str
+) -> Iterator[str]:
+    """``huifang serve`` on the loopback port for the block; yields its base URL."""
+    port = opts.port + (0 if scale == "small" else 1)
+    base_url = f"http://127.0.0.1:{port}"
+    server_log = (out_dir / f"serve-{scale}-{label.replace(' ', '-')}.log").open("wb")
+    server = subprocess.Popen(
+        [
+            HUIFANG,
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(opts.workers),
+            "--threads",
+            str(opts.threads),
+        ],
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(base_url, server)
+        log(f"{scale}: serving on {base_url} ({label})")
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        server_log.close()
+
+
+def sweep_with_a_broker(scale: str, env: dict[str, str]) -> tuple[float, str]:
+    """``huifang sweep`` as an enterprise deployment runs it: with a broker, so the
+    sweep queues its deliveries for workers (there are none here) rather than sending
+    each inline. The broker is a Redis database of the bench's own, emptied before and
+    after so that no queued task lingers; the deliveries stay pending in the database."""
+    import redis
+
+    broker_url = os.environ.get("HUIFANG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    broker = redis.Redis.from_url(broker_url)
+    broker.flushdb()
+    try:
+        return run(["sweep"], {**env, "HUIFANG_REDIS_URL": broker_url}, label=f"{scale}: sweep")
+    finally:
+        broker.flushdb()
 
 
 def bench_scale(scale: str, opts: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
@@ -371,73 +528,34 @@ def bench_scale(scale: str, opts: argparse.Namespace, out_dir: Path) -> dict[str
     else:
         # Reused data gets this release's schema (a no-op when nothing is new).
         run(["migrate", "--noinput", "-v", "0"], env, label=f"{scale}: migrate")
-    paths = sorted({probe(template) for _, template, _, _ in PAGES})
-    _, shell_out = run(
-        ["shell", "-c", DISCOVER % {"roles": ROLES, "paths": paths}],
-        env,
-        label=f"{scale}: discover",
-    )
-    found = json.loads(shell_out.split("DISCOVER", 1)[1])
+    found = discover(scale, env)
     result["postgres"] = found.pop("postgres")
-    port = opts.port + (0 if scale == "small" else 1)
-    base_url = f"http://127.0.0.1:{port}"
-    server_log = (out_dir / f"serve-{scale}.log").open("wb")
-    server = subprocess.Popen(
-        [
-            HUIFANG,
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(opts.workers),
-            "--threads",
-            str(opts.threads),
-        ],
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_until_up(base_url, server)
-        log(f"{scale}: serving on {base_url}")
+    with serving(scale, env, opts, out_dir, label="idle") as base_url:
         result["pages"] = asyncio.run(measure_pages(base_url, found, opts))
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
     if scale == "enterprise":
         result["plan_all_s"], result["plan_all_output"] = run(
             ["plan", "--all"], env, label=f"{scale}: plan --all"
         )
-        if has_command("sweep", env):
-            # Timed as an enterprise deployment runs it: with a broker, so the sweep
-            # queues its deliveries for workers (there are none here) rather than
-            # sending each inline. The broker is a Redis database of the bench's own,
-            # emptied before and after so that no queued task lingers.
-            import redis
-
-            broker_url = os.environ.get("HUIFANG_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
-            broker = redis.Redis.from_url(broker_url)
-            broker.flushdb()
-            try:
-                result["sweep_s"], result["sweep_output"] = run(
-                    ["sweep"], {**env, "HUIFANG_REDIS_URL": broker_url}, label=f"{scale}: sweep"
-                )
-            finally:
-                broker.flushdb()
-            # No worker sent those deliveries. Left pending, a later run's server (no
-            # broker: it sends pending deliveries every minute) would send them while
-            # pages are measured; the bench's mail goes nowhere, so they count as sent.
-            settle = (
-                "from django.utils import timezone\n"
-                "from huifang.notify.models import Delivery\n"
-                "Delivery.objects.filter(status='pending', attempts=0)"
-                ".update(status='sent', sent_at=timezone.now())\n"
-            )
-            run(["shell", "-c", settle], env, label=f"{scale}: settle deliveries")
+    if has_command("sweep", env):
+        # The night's sweep, timed at enterprise scale. Its mail is what the working
+        # day's workers send (demo/working_day.py).
+        result["sweep_s"], result["sweep_output"] = sweep_with_a_broker(scale, env)
+    # The sweep marks long-overdue visits missed: ask again which visit each role's
+    # record form opens.
+    found = discover(scale, env)
+    with serving(scale, env, opts, out_dir, label="working day") as base_url:
+        pages = result["pages"]
+        pages["working day"] = asyncio.run(measure_working_day(base_url, found, opts, pages))
+    # No worker sent the rest of the sweep's deliveries. Left pending, a later run's
+    # server (no broker: it sends pending deliveries every minute) would send them while
+    # pages are measured; the bench's mail goes nowhere, so they count as sent.
+    settle = (
+        "from django.utils import timezone\n"
+        "from huifang.notify.models import Delivery\n"
+        "Delivery.objects.filter(status='pending', attempts=0)"
+        ".update(status='sent', sent_at=timezone.now())\n"
+    )
+    run(["shell", "-c", settle], env, label=f"{scale}: settle deliveries")
     shutil.rmtree(data_dir, ignore_errors=True)
     return result
 
@@ -468,8 +586,9 @@ def verdicts(report: dict[str, Any]) -> None:
     big = report["scales"].get("enterprise", {}).get("pages", {})
     ceiling = (big.get("ceiling") or {}).get("rps") or 0
     for name, page in big.items():
-        if page.get("missing") or page["kind"] in ("ceiling", "fresh"):
+        if name == "working day" or page.get("missing") or page["kind"] in ("ceiling", "fresh"):
             continue
+        working_day_verdict(page, small.get(name) or {})
         before = (small.get(name) or {}).get("p50_ms")
         limit = LIMITS[page["kind"]]
         page["p50_ratio"] = round(page["p50_ms"] / before, 2) if before and page["p50_ms"] else None
@@ -482,6 +601,28 @@ def verdicts(report: dict[str, Any]) -> None:
             and page["ceiling_share"] >= CEILING_SHARE
             and not page["errors"]
         )
+
+
+def working_day_verdict(page: dict[str, Any], small: dict[str, Any]) -> None:
+    """The working-day targets of issue 17: p50 while writers write within LIMITS of
+    the small scale's in the same phase, and within WORKING_DAY_IDLE_LIMIT of its own
+    idle p50."""
+    working, small_working = page.get("working_p50_ms"), small.get("working_p50_ms")
+    page["working_ratio"] = ratio_of(working, small_working)
+    page["working_idle_ratio"] = ratio_of(working, page.get("p50_ms"))
+    small["working_idle_ratio"] = ratio_of(small_working, small.get("p50_ms"))
+    page["working_pass"] = bool(
+        page["working_ratio"] is not None
+        and page["working_ratio"] <= LIMITS[page["kind"]]
+        and page["working_idle_ratio"] is not None
+        and page["working_idle_ratio"] <= WORKING_DAY_IDLE_LIMIT
+        and not page.get("working_errors")
+        and not small.get("working_errors")
+    )
+
+
+def ratio_of(value: float | None, base: float | None) -> float | None:
+    return round(value / base, 2) if value and base else None
 
 
 def fmt(value: Any, suffix: str = "") -> str:
@@ -536,6 +677,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {fmt(b.get('p50_ms'))} | {fmt(b.get('p95_ms'))} | {fmt(b.get('rps'))} "
             f"| {ratio} | {share} | {result} |"
         )
+    lines += working_day_table(small, big)
     ent = scales.get("enterprise", {})
     lines += ["", "| job (enterprise data) | seconds | limit | result |", "|---|---:|---:|---|"]
     for label, key, limit in (
@@ -553,6 +695,51 @@ def markdown(report: dict[str, Any]) -> str:
         if "seed_s" in data:
             lines.append(f"- {scale}: {data['seed_s']:.1f} s — {data['seed_summary']}")
     return "\n".join(lines) + "\n"
+
+
+def working_day_table(small: dict[str, Any], big: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "Working day (issue 17): the pages again, one request at a time, while a writer "
+        f"does every {WORKING_DAY_TICK_S:.0f} s what a company's day does (a visit recorded "
+        "and submitted through the services, e-mail deliveries sent, notifications read; "
+        "`/bench/working-day`). Targets: enterprise p50 ≤ 1.5 × small p50 in the same "
+        "phase (dashboard and metrics ≤ 3 ×), and ≤ "
+        f"{WORKING_DAY_IDLE_LIMIT:.0f} × its own idle p50.",
+        "",
+    ]
+    for scale, pages in (("small", small), ("enterprise", big)):
+        day = pages.get("working day")
+        if day:
+            lines.append(
+                f"- {scale}: {day['ticks']} ticks ({day['failed_ticks']} failed), "
+                f"{day['visits_recorded']} visits recorded, {day['deliveries_sent']} "
+                f"e-mails sent, {day['notifications_read']} notifications read; a tick "
+                f"took {fmt(day['tick_p50_ms'])} ms (p50)."
+            )
+    lines += [
+        "",
+        "| page | small idle p50 ms | small working p50 ms | enterprise idle p50 ms | "
+        "enterprise working p50 ms | enterprise working p95 ms | vs small (limit) | "
+        f"vs idle (≤ {WORKING_DAY_IDLE_LIMIT:.0f}) | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, _, _, kind in PAGES:
+        s, b = small.get(name, {}), big.get(name, {})
+        if kind not in LIMITS or s.get("missing") or b.get("missing") or not b:
+            continue
+        result = "PASS" if b.get("working_pass") else "FAIL"
+        errors = (s.get("working_errors") or 0) + (b.get("working_errors") or 0)
+        if errors:
+            result += f" ({errors} non-200)"
+        lines.append(
+            f"| {name} | {fmt(s.get('p50_ms'))} | {fmt(s.get('working_p50_ms'))} "
+            f"| {fmt(b.get('p50_ms'))} | {fmt(b.get('working_p50_ms'))} "
+            f"| {fmt(b.get('working_p95_ms'))} "
+            f"| {fmt(b.get('working_ratio'))} (≤ {LIMITS[kind]}) "
+            f"| {fmt(b.get('working_idle_ratio'))} | {result} |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -576,6 +763,12 @@ def main() -> None:
         type=float,
         default=3.0,
         help="the shortest throughput phase, even when its requests are done sooner",
+    )
+    parser.add_argument(
+        "--working-day-seconds",
+        type=float,
+        default=8.0,
+        help="the shortest working-day measurement of a page (several writer ticks)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="per request")
     parser.add_argument("--no-markdown", action="store_true", help="leave RESULTS.md alone")

@@ -58,6 +58,9 @@ if settings.DEBUG or settings.HUIFANG_BENCH:
     urlpatterns.append(
         path("bench/data-changed", views_bench.data_changed, name="bench_data_changed")
     )
+if settings.HUIFANG_BENCH:
+    # The benchmark's working-day writer: never on a demo or development server.
+    urlpatterns.append(path("bench/working-day", views_bench.working_day, name="bench_working_day"))
 
 # Friendly error pages in the base layout (core/views_errors.py).
 handler403 = "huifang.core.views_errors.forbidden"

@@ -3,16 +3,20 @@
 It goes through the same gunicorn, middleware, session and login check as every other
 page but does no work of its own, so its throughput is the ceiling the pages are
 measured against (``bench/run.py``). Mounted only with ``HUIFANG_DEBUG`` or
-``HUIFANG_BENCH`` set, like :func:`data_changed`."""
+``HUIFANG_BENCH`` set, like :func:`data_changed` and :func:`working_day`."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from huifang.core import dataversion
+from huifang.core.access import is_admin, require
+from huifang.demo.working_day import working_day_tick
 
 
 @login_required
@@ -31,3 +35,18 @@ def data_changed(request: HttpRequest) -> HttpResponse:
     afresh. Lets the benchmark measure pages as they are right after a change."""
     dataversion.bump()
     return HttpResponse("ok", content_type="text/plain")
+
+
+# Like data_changed: without a CSRF token, only in bench mode, for the load driver.
+@csrf_exempt
+@login_required
+@require_POST
+def working_day(request: HttpRequest) -> JsonResponse:
+    """One tick of the working-day phase (:mod:`huifang.demo.working_day`): a visit
+    recorded and submitted, mail sent, notifications read. ``keep``: visit ids (comma
+    separated) that must stay open. It writes data as other people, so only an
+    administrator may call it, and only on a benchmark server (``HUIFANG_BENCH``)."""
+    require(is_admin(request.user))
+    keep = [int(pk) for pk in request.GET.get("keep", "").split(",") if pk.isdigit()]
+    tick = working_day_tick(keep=keep)
+    return JsonResponse(asdict(tick))
