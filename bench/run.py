@@ -263,6 +263,31 @@ async def drive(
     return latencies, errors, elapsed, statuses
 
 
+async def warm_then_time(
+    clients: list[httpx.AsyncClient],
+    urls: list[str],
+    opts: argparse.Namespace,
+    *,
+    change_first: bool = False,
+    min_seconds: float = 0.0,
+) -> tuple[dict[str, Any], dict[int, int]]:
+    """A page's latency, one request at a time, after a warm-up of two requests per
+    role (a fresh server's templates and connections): its summary and status codes."""
+    await drive(
+        clients, urls, concurrency=1, max_requests=len(clients) * 2, max_seconds=opts.seconds
+    )
+    lat, errors, elapsed, codes = await drive(
+        clients,
+        urls,
+        concurrency=1,
+        max_requests=opts.requests,
+        max_seconds=opts.seconds,
+        min_seconds=min_seconds,
+        change_first=change_first,
+    )
+    return summarise(lat, errors, elapsed), codes
+
+
 async def measure_pages(base_url: str, found: dict[str, Any], opts: argparse.Namespace) -> dict:
     # A request slower than this counts as an error (status 0); the server may still
     # be working on it, which the next measurements then feel.
@@ -286,23 +311,8 @@ async def measure_pages(base_url: str, found: dict[str, Any], opts: argparse.Nam
             role_clients = [clients[role] for role in roles]
             urls = [urls_by_role[role] for role in roles]
             fresh = kind == "fresh"
-            # Warm up (templates, connections), then latency one at a time, then load.
-            await drive(
-                role_clients,
-                urls,
-                concurrency=1,
-                max_requests=len(roles) * 2,
-                max_seconds=opts.seconds,
-            )
-            lat, errors, elapsed, codes = await drive(
-                role_clients,
-                urls,
-                concurrency=1,
-                max_requests=opts.requests,
-                max_seconds=opts.seconds,
-                change_first=fresh,
-            )
-            latency = summarise(lat, errors, elapsed)
+            # Latency one at a time (after a warm-up), then load.
+            latency, codes = await warm_then_time(role_clients, urls, opts, change_first=fresh)
             lat, errors, elapsed, load_codes = await drive(
                 role_clients,
                 urls,
@@ -377,24 +387,10 @@ async def measure_working_day(
                 continue
             urls = [template.format(**found["users"][role], **found) for role in roles]
             role_clients = [clients[role] for role in roles]
-            # Warm up as in the idle phase (a fresh server's templates and connections).
-            await drive(
-                role_clients,
-                urls,
-                concurrency=1,
-                max_requests=len(roles) * 2,
-                max_seconds=opts.seconds,
+            # Long enough that each page is measured across several ticks.
+            latency, _ = await warm_then_time(
+                role_clients, urls, opts, min_seconds=opts.working_day_seconds
             )
-            lat, errors, elapsed, _ = await drive(
-                role_clients,
-                urls,
-                concurrency=1,
-                max_requests=opts.requests,
-                max_seconds=opts.seconds,
-                # Long enough that each page is measured across several ticks.
-                min_seconds=opts.working_day_seconds,
-            )
-            latency = summarise(lat, errors, elapsed)
             results[name].update(
                 working_p50_ms=latency["p50_ms"],
                 working_p95_ms=latency["p95_ms"],

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import factory
+from django.contrib.contenttypes.models import ContentType
 
 from huifang.core.models import Role, User
 from huifang.customers.models import Contact, Customer
+from huifang.notify.models import Channel, Delivery, Notification
 from huifang.policy.models import Policy
 from huifang.projects.models import Project
 from huifang.projects.services import create_project
@@ -84,3 +86,22 @@ def make_project(
         **fields,
     )
     return created
+
+
+def make_email_deliveries(user: User, statuses: Iterable[str]) -> list[Delivery]:
+    """One notification to ``user`` per status, each with an e-mail delivery in it."""
+    deliveries = []
+    for index, status in enumerate(statuses):
+        notification = Notification.objects.create(
+            recipient=user,
+            kind="visit_overdue",
+            subject_type=ContentType.objects.get_for_model(User),
+            subject_id=user.pk,
+            occasion=f"test:{status}:{index}",
+            idempotency_key=f"test:{status}:{index}",
+            title="Visit overdue",
+        )
+        deliveries.append(
+            Delivery.objects.create(notification=notification, channel=Channel.EMAIL, status=status)
+        )
+    return deliveries

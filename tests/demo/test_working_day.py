@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -21,8 +20,9 @@ from huifang.core.models import User
 from huifang.demo.bench_seed import Progress, seed_bench_data
 from huifang.demo.views_bench import working_day
 from huifang.demo.working_day import working_day_tick
-from huifang.notify.models import Channel, Delivery, DeliveryStatus, Notification
+from huifang.notify.models import Delivery, DeliveryStatus, Notification
 from huifang.visits.models import Visit
+from tests.factories import make_email_deliveries
 
 pytestmark = pytest.mark.django_db
 
@@ -43,20 +43,6 @@ def _open_visits() -> list[Visit]:
     )
 
 
-def _mail(user: User, count: int, status: str) -> None:
-    for index in range(count):
-        notification = Notification.objects.create(
-            recipient=user,
-            kind="visit_overdue",
-            subject_type=ContentType.objects.get_for_model(User),
-            subject_id=user.pk,
-            occasion=f"test:{status}:{index}",
-            idempotency_key=f"test:{status}:{index}",
-            title="Visit overdue",
-        )
-        Delivery.objects.create(notification=notification, channel=Channel.EMAIL, status=status)
-
-
 def test_a_tick_records_and_submits_the_visit_due_most_recently(seeded: None) -> None:
     first, second = _open_visits()[:2]
 
@@ -74,7 +60,7 @@ def test_a_tick_records_and_submits_the_visit_due_most_recently(seeded: None) ->
 
 def test_a_tick_sends_waiting_mail_and_reads_notifications(seeded: None) -> None:
     user = User.objects.get(username="bench-pm-1")
-    _mail(user, 7, DeliveryStatus.PENDING)
+    make_email_deliveries(user, [DeliveryStatus.PENDING] * 7)
     mail.outbox.clear()
 
     tick = working_day_tick(seed=2)
@@ -105,7 +91,7 @@ def test_a_tick_records_a_visit_due_next_when_none_is_due_yet(seeded: None) -> N
 
 
 def test_sent_mail_is_not_sent_again(seeded: None) -> None:
-    _mail(User.objects.get(username="bench-pm-1"), 2, DeliveryStatus.SENT)
+    make_email_deliveries(User.objects.get(username="bench-pm-1"), [DeliveryStatus.SENT] * 2)
 
     assert working_day_tick(seed=3).deliveries_sent == 0
 

@@ -12,22 +12,20 @@ from typing import Any
 import pytest
 import time_machine
 from celery import Celery
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
 
 from huifang.core.models import User
 from huifang.notify.models import (
-    Channel,
     Delivery,
     DeliveryStatus,
-    Notification,
     SweepRun,
 )
 from huifang.notify.sweep import run_sweep
 from huifang.projects.models import Project
 from huifang.visits.lifecycle import cancel_visit
 from huifang.visits.models import Visit
+from tests.factories import make_email_deliveries
 from tests.faults.helpers import OwnRedis
 from tests.monitoring.conftest import parse, scrape
 
@@ -62,27 +60,13 @@ def test_overdue_visits_are_counted_as_of_the_organisations_today(project: Proje
         assert _value(scrape(), "huifang_visits_overdue") == 1
 
 
-def _deliveries(user: User, statuses: list[str]) -> None:
-    for index, status in enumerate(statuses):
-        notification = Notification.objects.create(
-            recipient=user,
-            kind="visit_overdue",
-            subject_type=ContentType.objects.get_for_model(User),
-            subject_id=user.pk,
-            occasion=f"test:{index}",
-            idempotency_key=f"test:{index}",
-            title="Visit overdue",
-        )
-        Delivery.objects.create(notification=notification, channel=Channel.EMAIL, status=status)
-
-
 def test_deliveries_pending_sending_and_failed_are_counted(owner: User) -> None:
     assert {
         status: _value(scrape(), "huifang_notification_deliveries", status=status)
         for status in ("pending", "sending", "failed")
     } == {"pending": 0, "sending": 0, "failed": 0}
 
-    _deliveries(owner, ["pending"] * 3 + ["sending"] + ["failed"] * 2 + ["sent"] * 4)
+    make_email_deliveries(owner, ["pending"] * 3 + ["sending"] + ["failed"] * 2 + ["sent"] * 4)
 
     samples = scrape()
     assert {
