@@ -14,6 +14,29 @@ from django.http import FileResponse, HttpResponseBase
 from docx import Document
 from pypdf import PdfReader
 
+# The eight sections of the policy document (制度文本), as its Word, PDF and web forms
+# head them.
+ZH_HEADINGS = [
+    "一、目的与意义",
+    "二、回访对象",
+    "三、时间安排",
+    "四、内容与形式",
+    "五、记录与跟踪",
+    "六、责任分工",
+    "七、效果评估",
+    "八、工作日",
+]
+EN_HEADINGS = [
+    "1. Purpose and significance",
+    "2. Who is visited",
+    "3. Timing",
+    "4. Content and forms",
+    "5. Records and tracking",
+    "6. Responsibilities",
+    "7. Evaluation standards",
+    "8. Working days",
+]
+
 
 def body(response: HttpResponseBase) -> bytes:
     assert isinstance(response, FileResponse)

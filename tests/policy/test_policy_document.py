@@ -14,29 +14,9 @@ from huifang.core.models import User
 from huifang.policy.document import build_document, rule_timing
 from huifang.policy.models import CompanyDay, Policy
 from huifang.policy.services import create_policy_draft
+from tests.documents import EN_HEADINGS, ZH_HEADINGS
 
 pytestmark = pytest.mark.django_db
-
-EN_HEADINGS = [
-    "1. Purpose and significance",
-    "2. Who is visited",
-    "3. Timing",
-    "4. Content and forms",
-    "5. Records and tracking",
-    "6. Responsibilities",
-    "7. Evaluation standards",
-    "8. Working days",
-]
-ZH_HEADINGS = [
-    "一、目的与意义",
-    "二、回访对象",
-    "三、时间安排",
-    "四、内容与形式",
-    "五、记录与跟踪",
-    "六、责任分工",
-    "七、效果评估",
-    "八、工作日",
-]
 
 
 def _get(user: User, url: str, language: str) -> str:

@@ -17,6 +17,8 @@ from huifang.policy.models import Policy, PolicyVersion
 from huifang.policy.services import create_policy_draft
 from huifang.policy.word import chinese_number, clause_label, parse_html
 from tests.documents import (
+    EN_HEADINGS,
+    ZH_HEADINGS,
     body,
     docx_paragraphs,
     docx_tables,
@@ -27,26 +29,6 @@ from tests.documents import (
 
 pytestmark = pytest.mark.django_db
 
-ZH_HEADINGS = [
-    "一、目的与意义",
-    "二、回访对象",
-    "三、时间安排",
-    "四、内容与形式",
-    "五、记录与跟踪",
-    "六、责任分工",
-    "七、效果评估",
-    "八、工作日",
-]
-EN_HEADINGS = [
-    "1. Purpose and significance",
-    "2. Who is visited",
-    "3. Timing",
-    "4. Content and forms",
-    "5. Records and tracking",
-    "6. Responsibilities",
-    "7. Evaluation standards",
-    "8. Working days",
-]
 TITLE = "项目回访管理制度 / Project follow-up visit policy"
 
 
