@@ -17,7 +17,7 @@ help:
 	@echo "make lock     re-pin dependencies into requirements.lock"
 	@echo "make vendor   refresh static/vendor from pinned npm versions"
 	@echo "make messages refresh and compile the translation catalogues"
-	@echo "make bench    load benchmark, small vs enterprise data (PostgreSQL; ~10 min)"
+	@echo "make bench    load benchmark, small vs enterprise data (PostgreSQL; ~12 min)"
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
