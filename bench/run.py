@@ -606,7 +606,6 @@ def working_day_verdict(page: dict[str, Any], small: dict[str, Any]) -> None:
     working, small_working = page.get("working_p50_ms"), small.get("working_p50_ms")
     page["working_ratio"] = ratio_of(working, small_working)
     page["working_idle_ratio"] = ratio_of(working, page.get("p50_ms"))
-    small["working_idle_ratio"] = ratio_of(small_working, small.get("p50_ms"))
     page["working_pass"] = bool(
         page["working_ratio"] is not None
         and page["working_ratio"] <= LIMITS[page["kind"]]

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -97,6 +98,9 @@ def test_sent_mail_is_not_sent_again(seeded: None) -> None:
 
 
 def test_the_tick_view_is_for_administrators_only(seeded: None, rf: RequestFactory) -> None:
+    anonymous = rf.post("/bench/working-day")
+    anonymous.user = AnonymousUser()
+    assert working_day(anonymous).status_code == 302  # to the login page
     request = rf.post("/bench/working-day")
     request.user = User.objects.get(username="bench-pm-1")
     with pytest.raises(PermissionDenied):

@@ -3,7 +3,8 @@
 It goes through the same gunicorn, middleware, session and login check as every other
 page but does no work of its own, so its throughput is the ceiling the pages are
 measured against (``bench/run.py``). Mounted only with ``HUIFANG_DEBUG`` or
-``HUIFANG_BENCH`` set, like :func:`data_changed` and :func:`working_day`."""
+``HUIFANG_BENCH`` set, like :func:`data_changed`; :func:`working_day`, which writes
+data, only with ``HUIFANG_BENCH``."""
 
 from __future__ import annotations
 

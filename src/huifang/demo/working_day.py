@@ -11,8 +11,8 @@ day does between two page views, through the same services the pages use:
   claimed, sent, stamped) — the workers' bookkeeping, draining the queue;
 * notifications are read (``mark_notification_read``) — bookkeeping.
 
-It runs only against benchmark data: the view exists only with ``HUIFANG_BENCH`` or
-``HUIFANG_DEBUG`` (``huifang/urls.py``).
+It runs only against benchmark data: the view exists only with ``HUIFANG_BENCH``
+(``huifang/urls.py``), never on a demo or development server.
 """
 
 from __future__ import annotations
