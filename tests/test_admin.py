@@ -173,9 +173,10 @@ def test_every_huifang_model_is_registered_in_admin() -> None:
         # Audit history tables (django-simple-history) are shown on the objects' own
         # pages, not as admin models of their own.
         if not issubclass(model, HistoricalChanges)
-        # The data version and the rate-limit counts are counters kept by SQL alone
-        # (core/dataversion.py, core/ratelimit.py).
-        if model._meta.label_lower not in {"core.dataversion", "core.ratecount"}
+        # The data and month versions and the rate-limit counts are counters kept by SQL
+        # alone (core/dataversion.py, core/monthversions.py, core/ratelimit.py).
+        if model._meta.label_lower
+        not in {"core.dataversion", "core.monthversion", "core.ratecount"}
         if not admin.site.is_registered(model)
     ]
     assert missing == []

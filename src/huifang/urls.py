@@ -61,6 +61,9 @@ if settings.DEBUG or settings.HUIFANG_BENCH:
 if settings.HUIFANG_BENCH:
     # The benchmark's working-day writer: never on a demo or development server.
     urlpatterns.append(path("bench/working-day", views_bench.working_day, name="bench_working_day"))
+    urlpatterns.append(
+        path("bench/visit-recorded", views_bench.visit_recorded, name="bench_visit_recorded")
+    )
 
 # Friendly error pages in the base layout (core/views_errors.py).
 handler403 = "huifang.core.views_errors.forbidden"

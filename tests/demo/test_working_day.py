@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from huifang.core.models import User
 from huifang.demo.bench_seed import Progress, seed_bench_data
-from huifang.demo.views_bench import working_day
+from huifang.demo.views_bench import visit_recorded, working_day
 from huifang.demo.working_day import working_day_tick
 from huifang.notify.models import Delivery, DeliveryStatus, Notification
 from huifang.visits.models import Visit
@@ -117,6 +117,28 @@ def test_the_tick_view_is_for_administrators_only(seeded: None, rf: RequestFacto
     }
 
 
+def test_the_change_view_records_one_visit_and_keeps_the_measured_ones_open(
+    seeded: None, rf: RequestFactory
+) -> None:
+    """The benchmark's "after a change": a visit recorded and submitted, as a working
+    day writes one; administrators only."""
+    request = rf.post("/bench/visit-recorded")
+    request.user = User.objects.get(username="bench-pm-1")
+    with pytest.raises(PermissionDenied):
+        visit_recorded(request)
+    assert visit_recorded(_as_admin(rf.get("/bench/visit-recorded"))).status_code == 405
+    kept, expected = _open_visits()[:2]
+
+    response = visit_recorded(_as_admin(rf.post(f"/bench/visit-recorded?keep={kept.pk}")))
+
+    assert json.loads(response.content) == {"recorded_visit": expected.pk}
+    expected.refresh_from_db()
+    assert expected.status == "done"
+    assert expected.record.status == "submitted"
+    kept.refresh_from_db()
+    assert kept.status in ("planned", "scheduled")
+
+
 def _as_admin(request: HttpRequest) -> HttpRequest:
     request.user = User.objects.get(username="bench-admin-1")
     return request
@@ -130,6 +152,7 @@ def test_only_a_bench_server_serves_the_tick(settings: Any) -> None:
             urls = importlib.reload(importlib.import_module("huifang.urls"))
             names = {getattr(pattern, "name", None) for pattern in urls.urlpatterns}
             assert ("bench_working_day" in names) is bench
+            assert ("bench_visit_recorded" in names) is bench
     finally:
         settings.HUIFANG_BENCH, settings.DEBUG = False, False
         importlib.reload(importlib.import_module("huifang.urls"))

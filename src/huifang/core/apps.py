@@ -15,10 +15,15 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.backends.signals import connection_created  # Django's ready() idiom
+        from django.db.models.signals import post_migrate
 
         from huifang.core.dataversion import watch_connection  # imports models: apps first
+        from huifang.core.monthversions import install_triggers
 
         connection_created.connect(watch_connection, dispatch_uid="huifang-dataversion")
+        # After every migrate, not in a migration: SQLite drops a table's triggers
+        # whenever a later migration rebuilds the table.
+        post_migrate.connect(install_triggers, dispatch_uid="huifang-month-triggers")
 
         release()  # derived here, once, rather than by the first request that caches
 

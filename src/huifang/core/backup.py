@@ -47,7 +47,8 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 FORMATS = ("sqlite", "json")
 # Not data: rebuilt by `migrate` (content types, permissions), short-lived (sessions) or
 # login-attempt bookkeeping that must not lock anyone out after a restore (axes), or
-# the cache key of computed figures, renewed by every restore (core.dataversion), or
+# the cache keys of computed figures, renewed by every restore (core.dataversion,
+# core.monthversion), or
 # rate-limit counts (core.ratecount: minutes long, like the axes rows).
 JSON_EXCLUDED = (
     "contenttypes",
@@ -55,11 +56,12 @@ JSON_EXCLUDED = (
     "sessions",
     "axes",
     "core.dataversion",
+    "core.monthversion",
     "core.ratecount",
 )
 # Models whose rows do not count when deciding whether a database is empty.
 _NOT_DATA_APPS = {"contenttypes", "sessions", "axes"}
-_NOT_DATA_MODELS = {"auth.permission", "core.dataversion", "core.ratecount"}
+_NOT_DATA_MODELS = {"auth.permission", "core.dataversion", "core.monthversion", "core.ratecount"}
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ import hashlib
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
@@ -56,6 +56,8 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from huifang.core import monthversions
 
 TABLE = "core_dataversion"
 # Tables of our apps (their app labels): a write to any of them moves the version.
@@ -130,10 +132,18 @@ _remembered = _Remembered()
 
 def _request_started(**_: Any) -> None:
     _remembered.active, _remembered.version = True, None
+    monthversions.remembered.versions = None
 
 
 def _request_finished(**_: Any) -> None:
     _remembered.active, _remembered.version = False, None
+    monthversions.remembered.versions = None
+
+
+def remembering(alias: str) -> bool:
+    """Whether versions read now are kept until the request ends (or this thread
+    writes)."""
+    return _remembered.active and alias == DEFAULT_DB_ALIAS
 
 
 request_started.connect(_request_started, dispatch_uid="huifang.dataversion.start")
@@ -148,7 +158,9 @@ _ADD = (
 )
 # Schema changes to the counter table itself (migrations, test set-up): the connection
 # must look again whether it exists.
-_VERSION_DDL = re.compile(rf'\s*(?:CREATE|DROP|ALTER)\b[^;]*["`]?{TABLE}\b', re.IGNORECASE)
+_VERSION_DDL = re.compile(
+    rf'\s*(?:CREATE|DROP|ALTER)\b[^;]*["`]?(?:{TABLE}|{monthversions.TABLE})\b', re.IGNORECASE
+)
 
 
 def _add(connection: BaseDatabaseWrapper, amount: int, shard: int | None = None) -> None:
@@ -158,20 +170,23 @@ def _add(connection: BaseDatabaseWrapper, amount: int, shard: int | None = None)
 
 
 def bump(alias: str = DEFAULT_DB_ALIAS) -> None:
-    """Move the version on by one now (in the caller's transaction, if any)."""
+    """Move the version on by one now (in the caller's transaction, if any), and every
+    month's (:data:`monthversions.ANY`): a change that names no month."""
     _remembered.version = None
     _add(connections[alias], 1)
+    monthversions.move_any(alias)
 
 
 def renew(alias: str = DEFAULT_DB_ALIAS) -> None:
     """Move the version by a random amount, to a number unrelated to any used before
-    (after a restore)."""
+    (after a restore), and every month's likewise."""
     _remembered.version = None
     _add(connections[alias], secrets.randbits(52), shard=1)
+    monthversions.renew(alias)
 
 
 def current(alias: str = DEFAULT_DB_ALIAS) -> int:
-    remember = _remembered.active and alias == DEFAULT_DB_ALIAS
+    remember = remembering(alias)
     if remember and _remembered.version is not None:
         return _remembered.version
     with connections[alias].cursor() as cursor:
@@ -205,8 +220,9 @@ def _version_table_exists(connection: BaseDatabaseWrapper) -> bool:
     to the table passes through it; the answer "yes" is kept."""
     if not getattr(connection, "huifang_version_table", False):
         with connection.cursor() as cursor:
-            tables = connection.introspection.table_names(cursor)
-        connection.huifang_version_table = TABLE in tables  # type: ignore[attr-defined]
+            tables = set(connection.introspection.table_names(cursor))
+        # The month versions' table came one migration later: both, or neither.
+        connection.huifang_version_table = {TABLE, monthversions.TABLE} <= tables  # type: ignore[attr-defined]
     return bool(connection.huifang_version_table)  # type: ignore[attr-defined]
 
 
@@ -216,6 +232,9 @@ def _commit_moving_the_version(connection: BaseDatabaseWrapper, commit: Callable
     moving = has_pending_write(connection)
     if moving and _version_table_exists(connection):
         _add(connection, 1)
+        monthversions.commit_months(
+            connection, any_month=bool(getattr(connection, "huifang_wrote_any", False))
+        )
     result = commit()
     if moving:
         _moved(connection)
@@ -229,13 +248,16 @@ def _rollback_forgetting_the_write(
         return rollback()
     finally:
         connection.huifang_wrote = False  # type: ignore[attr-defined]
+        connection.huifang_wrote_any = False  # type: ignore[attr-defined]
 
 
 def _moved(connection: BaseDatabaseWrapper) -> None:
     connection.huifang_wrote = False  # type: ignore[attr-defined]
+    connection.huifang_wrote_any = False  # type: ignore[attr-defined]
     if connection.alias == DEFAULT_DB_ALIAS:
         # This thread moved the version: a request reads it again.
         _remembered.version = None
+        monthversions.remembered.versions = None
 
 
 def assigned_columns(sql: str, after: int | None = None) -> frozenset[str] | None:
@@ -316,9 +338,13 @@ def _watch(
             counted = _version_table_exists(connection)
             if counted:
                 _add(connection, 1)
+                if monthversions.moves_every_month(table):
+                    monthversions.move_any(connection.alias)
             result = execute(sql, params, many, context)
             if counted:
                 _add(connection, 1)
+                if monthversions.moves_every_month(table):
+                    monthversions.move_any(connection.alias)
                 _moved(connection)
             return result
         # A write in autocommit would commit on its own, before the version could
@@ -327,6 +353,9 @@ def _watch(
             return _watch(execute, sql, params, many, context)
     result = execute(sql, params, many, context)
     connection.huifang_wrote = True
+    if monthversions.moves_every_month(table):
+        # No trigger names the months it changes: every month's figures may change.
+        connection.huifang_wrote_any = True
     return result
 
 
@@ -334,6 +363,7 @@ def watch_connection(connection: BaseDatabaseWrapper, **_: Any) -> None:
     """``connection_created`` receiver: watch every statement of the new connection,
     and move the version in every commit that wrote to our tables."""
     connection.huifang_wrote = False  # type: ignore[attr-defined]
+    connection.huifang_wrote_any = False  # type: ignore[attr-defined]
     # First in the list: ``connection.execute_wrapper()`` blocks pop the last one on
     # exit, and a connection opened inside such a block must not lose ours instead.
     if _watch not in connection.execute_wrappers:
@@ -349,18 +379,81 @@ def watch_connection(connection: BaseDatabaseWrapper, **_: Any) -> None:
         wrapper.huifang_commit_wrapped = True
 
 
-def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 600) -> T:
-    """``compute()``, cached under the current data version and ``parts`` (everything
-    else the value depends on: scope, filters, dates, and the language wherever the
-    value holds words). The cache's key function adds the release (core/cache.py).
-    ``HUIFANG_DATAVERSION_CACHE = False`` computes every value afresh."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    if not settings.HUIFANG_DATAVERSION_CACHE or has_pending_write(connection):
-        return compute()
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"dataversion:{name}:{current()}:{digest}"
+def digest(parts: tuple[Any, ...]) -> str:
+    """A key's stand-in for ``parts`` (short, whatever they hold)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _caching() -> bool:
+    """Whether values may come from the cache now: it is on, and this request has not
+    written in its open transaction (it sees data nobody else sees yet)."""
+    return bool(settings.HUIFANG_DATAVERSION_CACHE) and not has_pending_write(
+        connections[DEFAULT_DB_ALIAS]
+    )
+
+
+def _get_or_compute(key: str, compute: Callable[[], T], timeout: int) -> T:
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
         cache.set(key, value, timeout)
     return value
+
+
+def cached(name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 600) -> T:
+    """``compute()``, cached under the current data version and ``parts`` (everything
+    else the value depends on: scope, filters, dates, and the language wherever the
+    value holds words). The cache's key function adds the release (core/cache.py).
+    ``HUIFANG_DATAVERSION_CACHE = False`` computes every value afresh."""
+    if not _caching():
+        return compute()
+    return _get_or_compute(f"dataversion:{name}:{current()}:{digest(parts)}", compute, timeout)
+
+
+def _month_versions(months: Iterable[str]) -> dict[str, int]:
+    return monthversions.versions(months, remember=remembering(DEFAULT_DB_ALIAS))
+
+
+def cached_by_month(
+    name: str,
+    parts: tuple[Any, ...],
+    pieces: Sequence[monthversions.Piece],
+    compute: Callable[[list[monthversions.Piece]], dict[str, T]],
+    timeout: int = 600,
+) -> dict[str, T]:
+    """``compute(pieces)`` (a value per month of the pieces given), each month's value
+    cached under its month version and every month's (:mod:`huifang.core.
+    monthversions`), ``parts`` (as for :func:`cached`) and the piece's own bounds: a
+    write retires only the months it touched. The months not cached are computed
+    together, in one call."""
+    if not _caching():
+        return compute(list(pieces))
+    known = _month_versions(piece.month for piece in pieces)
+    keys = {
+        piece.month: (
+            f"monthversion:{name}:{known[monthversions.ANY]}:{piece.month}:"
+            f"{known[piece.month]}:{piece.start:%d}-{piece.end:%d}:{digest(parts)}"
+        )
+        for piece in pieces
+    }
+    found = cache.get_many(list(keys.values()))
+    missing = [piece for piece in pieces if keys[piece.month] not in found]
+    fresh = compute(missing) if missing else {}
+    if fresh:
+        cache.set_many({keys[month]: value for month, value in fresh.items()}, timeout)
+    return {
+        piece.month: found[keys[piece.month]] if keys[piece.month] in found else fresh[piece.month]
+        for piece in pieces
+    }
+
+
+def cached_across_months(
+    name: str, parts: tuple[Any, ...], compute: Callable[[], T], timeout: int = 600
+) -> T:
+    """``compute()``, cached under every month's version alone (``monthversions.ANY``):
+    for a value that no month's rows decide (the projects of a scope), kept while
+    only rows with months are written."""
+    if not _caching():
+        return compute()
+    version = _month_versions(())[monthversions.ANY]
+    return _get_or_compute(f"monthversion:{name}:{version}:{digest(parts)}", compute, timeout)

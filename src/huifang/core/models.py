@@ -68,6 +68,28 @@ class CalendarFeed(models.Model):
         return self.revoked_at is None
 
 
+class MonthVersion(models.Model):
+    """A counter row of one month's version (``"2026-12"``, or ``"*"`` for every
+    month); the version is the sum of the month's rows. Moved by database triggers and
+    by SQL in :mod:`huifang.core.monthversions`, never with ``save()``."""
+
+    month = models.CharField(_("month"), max_length=7)
+    shard = models.PositiveSmallIntegerField(_("shard"))
+    value = models.BigIntegerField(_("value"), default=0)
+
+    class Meta:
+        verbose_name = _("month version")
+        verbose_name_plural = _("month versions")
+        db_table = "huifang_month_version"
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["month", "shard"], name="huifang_month_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}: {self.value}"
+
+
 class DataVersion(models.Model):
     """One row whose ``value`` moves after every committed write to our tables; see
     :mod:`huifang.core.dataversion`. Written only with SQL there, never with ``save()``."""

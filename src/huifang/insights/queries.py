@@ -21,7 +21,7 @@ from django.db.models import (
     Subquery,
     When,
 )
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -112,71 +112,36 @@ def dashboard(
 def _dashboard(
     *, user: AnyUser, date_from: datetime.date, date_to: datetime.date, today: datetime.date
 ) -> dict[str, Any]:
-    months = month_starts(date_from, date_to)
+    # The months' counts are the metrics summary's own (each month cached until it
+    # changes): the series, problems and action funnel are read from them too.
     scope = metrics.Scope(user=user)
-    visits = Visit.objects.visible_to(user).filter(due_date__range=(date_from, date_to))
-    by_month = {
-        _month_key(row["month"]): row
-        for row in visits.exclude(status="cancelled")
-        .annotate(month=TruncMonth("due_date"))
-        .values("month")
-        .order_by("month")
-        .annotate(
-            due=Count("pk"),
-            done_on_time=Count("pk", filter=Q(status="done", completed_on__lte=F("due_date"))),
-        )
-    }
-    feedback = {
-        _month_key(row["month"]): row
-        for row in Feedback.objects.visible_to(user)
-        .filter(received_on__range=(date_from, date_to))
-        .annotate(month=TruncMonth("received_on"))
-        .values("month")
-        .order_by("month")
-        .annotate(
-            rated=Count("pk", filter=Q(overall_satisfaction__isnull=False)),
-            satisfied=Count("pk", filter=metrics.SATISFIED),
-            scored=Count("pk", filter=Q(likelihood_to_recommend__isnull=False)),
-            promoters=Count("pk", filter=metrics.PROMOTER),
-            detractors=Count("pk", filter=metrics.DETRACTOR),
-        )
-    }
-    coverage = metrics.monthly_coverage(scope, months)
+    months = metrics.cached_month_counts(scope, date_from, date_to, today)
     series: list[dict[str, Any]] = []
-    for month in months:
-        key = _month_key(month)
-        visit_row = by_month.get(key, {})
-        fb = feedback.get(key, {})
-        scored = fb.get("scored", 0)
-        csat = metrics.ratio(fb.get("satisfied"), fb.get("rated"))
+    for key, counts in list(months.items())[-MAX_MONTHS:]:
+        month = datetime.date.fromisoformat(f"{key}-01")
+        csat = metrics.ratio(counts["satisfied"], counts["rated"])
+        scored = counts["scored"]
         series.append(
             {
                 "month": key,
                 "due_from": month.isoformat(),
                 "due_to": month_end(month).isoformat(),
-                "on_time_rate": metrics.ratio(visit_row.get("done_on_time"), visit_row.get("due")),
-                "coverage_rate": coverage[month],
+                "on_time_rate": metrics.ratio(counts["on_time"], counts["due"]),
+                "coverage_rate": metrics.ratio(counts["covered_active"], counts["active"]),
                 "csat": None if csat is None else csat * 100,
                 "nps": None
                 if not scored
-                else (fb.get("promoters", 0) - fb.get("detractors", 0)) * 100 / scored,
+                else (counts["promoters"] - counts["detractors"]) * 100 / scored,
             }
         )
-    problems = _labelled(
-        Problem.objects.visible_to(user)
-        .filter(metrics.day_range("created_at", date_from, date_to))
-        .values("category", "severity")
-        .order_by("category", "severity")
-        .annotate(count=Count("pk"))
-    )
+    problems: dict[tuple[str, str], int] = {}
+    funnel_counts: dict[str, int] = {}
+    for counts in months.values():
+        for group, count in counts["problems"].items():
+            problems[group] = problems.get(group, 0) + count
+        for status, count in counts["funnel"].items():
+            funnel_counts[status] = funnel_counts.get(status, 0) + count
     actions = ImprovementAction.objects.visible_to(user)
-    funnel_counts = {
-        row["status"]: row["count"]
-        for row in actions.filter(metrics.day_range("created_at", date_from, date_to))
-        .values("status")
-        .order_by("status")
-        .annotate(count=Count("pk"))
-    }
     ageing_row = actions.filter(status__in=OPEN_ACTION_STATUSES).aggregate(
         **{
             label: Count("pk", filter=_age_filter(today, low, high))
@@ -186,8 +151,13 @@ def _dashboard(
     return {
         "months": series,
         "targets": policy_targets(today),
-        "summary": metrics.summary(user=user, date_from=date_from, date_to=date_to, today=today),
-        "problems": problems,
+        "summary": metrics.figures(
+            months.values(), metrics.active_project_ids(scope, date_from, date_to)
+        ),
+        "problems": _labelled(
+            {"category": category, "severity": severity, "count": count}
+            for (category, severity), count in sorted(problems.items())
+        ),
         "funnel": [
             {
                 "status": status.value,
