@@ -299,10 +299,12 @@ def _month_counts(
     if not pieces:
         return months
 
-    def add(rows: list[dict[str, Any]], *names: str) -> None:
+    def add(rows: list[dict[str, Any]]) -> None:
+        """Add each row's counts to its month's."""
         for row in rows:
-            for name in names:
-                months[row["_month"]][name] += row[name] or 0
+            month = months[row.pop("_month")]
+            for name, count in row.items():
+                month[name] += count or 0
 
     due = ~Q(status="cancelled")
     done = Q(status="done")
@@ -314,11 +316,7 @@ def _month_counts(
             done=Count("pk", filter=done),
             on_time=Count("pk", filter=done & Q(completed_on__lte=F("due_date"))),
             overdue=Count("pk", filter=~done & Q(due_date__lt=today)),
-        ),
-        "due",
-        "done",
-        "on_time",
-        "overdue",
+        )
     )
     _add_coverage(months, scope, pieces)
     rated = Q(overall_satisfaction__isnull=False)
@@ -333,13 +331,7 @@ def _month_counts(
             scored=Count("pk", filter=scored),
             promoters=Count("pk", filter=scored & PROMOTER),
             detractors=Count("pk", filter=scored & DETRACTOR),
-        ),
-        "rated",
-        "satisfied",
-        "satisfaction_sum",
-        "scored",
-        "promoters",
-        "detractors",
+        )
     )
     actions = ImprovementAction.objects.filter(scope.q("project", "record__visit"))
     for row in _by_month(
@@ -358,8 +350,7 @@ def _month_counts(
             actions.filter(status="verified_effective").filter(_within("closed_on", pieces)),
             "closed_on",
             closed=Count("pk"),
-        ),
-        "closed",
+        )
     )
     add(
         _by_month(
@@ -368,8 +359,7 @@ def _month_counts(
             ),
             "due_date",
             actions_overdue=Count("pk"),
-        ),
-        "actions_overdue",
+        )
     )
     add(
         _by_month(
@@ -381,9 +371,7 @@ def _month_counts(
             "verified_on",
             verified=Count("pk", filter=Q(result__in=("effective", "not_effective"))),
             effective=Count("pk", filter=Q(result="effective")),
-        ),
-        "verified",
-        "effective",
+        )
     )
     add(
         _by_month(
@@ -395,9 +383,7 @@ def _month_counts(
             "visit__due_date",
             submitted=Count("pk"),
             complete=Count("pk", filter=complete_record_filter()),
-        ),
-        "submitted",
-        "complete",
+        )
     )
     add(
         _by_month(
@@ -407,9 +393,7 @@ def _month_counts(
             "sent_at",
             sent=Count("pk"),
             answered=Count("pk", filter=Q(responded_at__isnull=False)),
-        ),
-        "sent",
-        "answered",
+        )
     )
     for row in _by_month(
         Problem.objects.filter(
