@@ -26,7 +26,7 @@ from huifang.insights import metrics
 from huifang.insights.metrics import summary
 from huifang.insights.queries import dashboard
 from huifang.projects.models import Membership, Project
-from huifang.surveys.models import SurveyInvitation
+from huifang.surveys.models import SurveyInvitation, SurveyLink
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
 from tests.insights.dataset import TODAY, D, Data, at, build
 
@@ -82,6 +82,23 @@ def test_a_save_with_its_history_moves_no_other_month(data) -> None:
     v3 = data.visits["v3"]
     v3.cancel_reason = "Customer away"
     assert months_moved(v3.save) == {"2026-04"}
+
+
+def test_a_survey_link_moves_no_month(data) -> None:
+    """Submitting a record sends a survey: its link is no month's figure."""
+    invitation = SurveyInvitation.objects.first()
+    assert invitation is not None
+    assert (
+        months_moved(lambda: SurveyLink.objects.create(invitation=invitation, token_hash="0" * 64))
+        == set()
+    )
+
+
+def test_the_tables_said_to_hold_no_month_figures_exist() -> None:
+    """A rename must not quietly move every month again on each write."""
+    tables = set(connection.introspection.table_names())
+    for table in monthversions._NO_MONTH_FIGURES:
+        assert table in tables, table
 
 
 def test_a_records_status_moves_its_visits_month_and_its_verifications(data) -> None:

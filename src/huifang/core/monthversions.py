@@ -141,9 +141,18 @@ def _history_of(table: str) -> str:
 
 # Tables of ours that no month's figures read: a write to them, as to a watched table,
 # leaves ANY where it is (a write to any other table moves it). The history kept of
-# the watched tables (django-simple-history writes it with every save) and the
-# notify app (notifications, their deliveries, preferences, webhooks, sweep runs).
-_NO_MONTH_FIGURES = frozenset(_history_of(table) for table in WATCHED_TABLES)
+# the watched tables (django-simple-history writes it with every save), the notify app
+# (notifications, their deliveries, preferences, webhooks, sweep runs), and a survey's
+# links and answers (submitting a record sends a survey; the answer's feedback and the
+# invitation's answered time are watched). tests/core/test_monthversions.py checks that
+# no month's figures read any of them.
+_NO_MONTH_FIGURES = frozenset(
+    {
+        *(_history_of(table) for table in WATCHED_TABLES),
+        "surveys_surveylink",
+        "surveys_surveyresponse",
+    }
+)
 _NO_MONTH_FIGURES_PREFIXES = ("notify_",)
 
 
@@ -172,15 +181,20 @@ def month_key(day: datetime.date) -> str:
     return f"{day:%Y-%m}"
 
 
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of ``day``'s month."""
+    first_of_next = (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return first_of_next - datetime.timedelta(days=1)
+
+
 def pieces(date_from: datetime.date, date_to: datetime.date) -> list[Piece]:
     """The period ``date_from``–``date_to`` (inclusive) cut at month boundaries."""
     result: list[Piece] = []
     start = date_from
     while start <= date_to:
-        next_month = (start.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
-        end = min(date_to, next_month - datetime.timedelta(days=1))
-        result.append(Piece(month_key(start), start, end))
-        start = next_month
+        end = month_end(start)
+        result.append(Piece(month_key(start), start, min(date_to, end)))
+        start = end + datetime.timedelta(days=1)
     return result
 
 

@@ -65,7 +65,7 @@ from huifang.actions.models import OPEN_ACTION_STATUSES, ActionVerification, Imp
 from huifang.core import dataversion, monthversions, scores
 from huifang.core.access import project_scope, sees_all_projects
 from huifang.core.aggregates import DistinctIds, ids_of
-from huifang.core.monthversions import Piece, month_key
+from huifang.core.monthversions import Piece, month_end, month_key
 from huifang.projects.models import Project
 from huifang.surveys.models import SurveyInvitation
 from huifang.visits.models import Feedback, Problem, Visit, VisitRecord
@@ -433,12 +433,12 @@ def _add_coverage(months: dict[str, MonthCounts], scope: Scope, pieces: list[Pie
         covered_active=Count("project_id", distinct=True, filter=active_then),
     )
     covered = {row["_month"]: row for row in rows}
-    first, last = pieces[0].start.replace(day=1), _month_end(pieces[-1].end)
+    first, last = pieces[0].start.replace(day=1), month_end(pieces[-1].end)
     active = active_projects(scope, first, last).aggregate(
         **{
             f"m{i}": Count(
                 "pk",
-                filter=Q(_start__lte=_month_end(piece.start))
+                filter=Q(_start__lte=month_end(piece.start))
                 & (Q(_end__isnull=True) | Q(_end__gte=piece.start.replace(day=1))),
             )
             for i, piece in enumerate(pieces)
@@ -450,12 +450,6 @@ def _add_coverage(months: dict[str, MonthCounts], scope: Scope, pieces: list[Pie
         month["covered"] = ids_of(row.get("ids"))
         month["covered_active"] = row.get("covered_active", 0)
         month["active"] = active[f"m{i}"]
-
-
-def _month_end(day: datetime.date) -> datetime.date:
-    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(
-        days=1
-    )
 
 
 def cached_month_counts(

@@ -5,6 +5,7 @@ summary and a project's follow-up report. Every read is a fixed number of querie
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from huifang.actions.models import OPEN_ACTION_STATUSES, ActionStatus, Improveme
 from huifang.core import dataversion
 from huifang.core.aggregates import count_of
 from huifang.core.models import Role, User
+from huifang.core.monthversions import month_end
 from huifang.insights import metrics
 from huifang.insights.models import PolicyAcknowledgement
 from huifang.policy.models import Policy, PolicyVersion
@@ -46,6 +48,7 @@ from huifang.visits.models import (
 if TYPE_CHECKING:
     from huifang.core.access import AnyUser
 
+# The dashboard's series shows the period's last MAX_MONTHS months.
 MAX_MONTHS = 24
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7", 0, 7),
@@ -53,24 +56,6 @@ AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("31-90", 31, 90),
     ("90+", 91, None),
 )
-
-
-def month_starts(date_from: datetime.date, date_to: datetime.date) -> list[datetime.date]:
-    """The first day of every month the period touches (at most MAX_MONTHS, the last)."""
-    months: list[datetime.date] = []
-    current = date_from.replace(day=1)
-    while current <= date_to:
-        months.append(current)
-        current = (current + datetime.timedelta(days=32)).replace(day=1)
-    return months[-MAX_MONTHS:]
-
-
-def month_end(month: datetime.date) -> datetime.date:
-    return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
-
-
-def _month_key(value: Any) -> str:
-    return f"{value:%Y-%m}" if value is not None else ""
 
 
 def policy_targets(today: datetime.date) -> dict[str, float | None]:
@@ -134,13 +119,11 @@ def _dashboard(
                 else (counts["promoters"] - counts["detractors"]) * 100 / scored,
             }
         )
-    problems: dict[tuple[str, str], int] = {}
-    funnel_counts: dict[str, int] = {}
+    problems: Counter[tuple[str, str]] = Counter()
+    funnel_counts: Counter[str] = Counter()
     for counts in months.values():
-        for group, count in counts["problems"].items():
-            problems[group] = problems.get(group, 0) + count
-        for status, count in counts["funnel"].items():
-            funnel_counts[status] = funnel_counts.get(status, 0) + count
+        problems.update(counts["problems"])
+        funnel_counts.update(counts["funnel"])
     actions = ImprovementAction.objects.visible_to(user)
     ageing_row = actions.filter(status__in=OPEN_ACTION_STATUSES).aggregate(
         **{
